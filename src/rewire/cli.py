@@ -1,0 +1,148 @@
+"""Command line: a thin layer over the library.
+
+    rewire siren --dataset digits --sparsity 0.9 --out runs/digits
+    rewire sweep --dataset mnist --data-dir ../shared/data --out runs/psiren-mnist
+    rewire report runs/digits/model.rwt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .data import DATASETS, DataError
+
+__all__ = ["main"]
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def _siren_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
+    p.add_argument("--no-download", action="store_true", help="never download missing files")
+    p.add_argument("--epochs", type=_ints, metavar="N1,N2,N3,N4",
+                   help="epochs of the four steps (default: a preset per dataset)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate of steps 1-3")
+    p.add_argument("--ternary-lr", type=float, default=1e-3, help="learning rate of step 4")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--scope", choices=["layer", "global"], default="layer",
+                   help="sparsity per layer (default) or one global magnitude threshold")
+    p.add_argument("--bias", action="store_true", help="add biases (changes the network)")
+    p.add_argument("--scale", action="store_true",
+                   help="add a learnable per-layer scale (changes the network)")
+    p.add_argument("--limit", type=int, help="use only this many training images")
+    p.add_argument("--out", required=True, help="run folder (re-run to resume)")
+
+
+def _config(a, sparsity: float = 0.0, seed: int = 0):
+    from .siren import SirenConfig
+
+    options = {k: True for k in ("bias", "scale") if getattr(a, k)}
+    return SirenConfig(dataset=a.dataset, sparsity=sparsity, seed=seed,
+                       epochs=tuple(a.epochs) if a.epochs else None, lr=a.lr,
+                       ternary_lr=a.ternary_lr, batch_size=a.batch_size, scope=a.scope,
+                       model_options=options, data_dir=a.data_dir, limit=a.limit)
+
+
+def _check_dataset(a) -> None:
+    if a.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {a.dataset!r}; expected one of {', '.join(DATASETS)}")
+
+
+def cmd_siren(a) -> None:
+    from .data import load_dataset
+    from .siren import run_psiren
+    from .sparse import format_report
+
+    _check_dataset(a)
+    cfg = _config(a, a.sparsity, a.seed)
+    data = load_dataset(a.dataset, a.data_dir, download=not a.no_download, limit=a.limit)
+    r = run_psiren(cfg, a.out, data=data, progress=sys.stderr.isatty())
+    print(format_report(r["layers"]))
+    print(f"test accuracy {r['test_accuracy']:.4f} at sparsity {r['sparsity']:.4f}; "
+          f"packed model {r['packed_bytes']} bytes vs float32 state_dict "
+          f"{r['float32_bytes']} bytes ({r['float32_bytes'] / r['packed_bytes']:.1f}x); "
+          f"results in {a.out}/results.json")
+
+
+def cmd_sweep(a) -> None:
+    from .data import load_dataset
+    from .experiments.psiren_sweep import run_sweep
+
+    _check_dataset(a)
+    for p in a.sparsities:
+        _config(a, p)  # validate every level before any work starts
+    load_dataset(a.dataset, a.data_dir, download=not a.no_download)  # fetch once, up front
+    s = run_sweep(_config(a), a.out, a.sparsities, a.seeds, a.workers, a.ray_address)
+    for r in s["by_sparsity"]:
+        print(f"sparsity {r['sparsity']:.2f}: test {r['mean']:.4f} ± {r['std']:.4f} "
+              f"({r['seeds']} seeds)")
+
+
+def cmd_report(a) -> None:
+    import torch
+
+    from .models import create_model
+    from .sparse import format_report, load_packed, sparsity_report, ternarize
+
+    if a.model.endswith(".rwt"):
+        model = load_packed(a.model)
+    else:
+        saved = torch.load(a.model, weights_only=False)
+        spec = saved["spec"]
+        model = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
+                                       **spec["options"]))
+        model.load_state_dict(saved["state_dict"])
+    rows = sparsity_report(model)
+    print(json.dumps(rows, indent=1) if a.json else format_report(rows))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .experiments.psiren_sweep import PAPER_SPARSITIES
+
+    parser = argparse.ArgumentParser(prog="rewire", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("siren", help="p-SIREN: make a p-sparse ternary network")
+    _siren_args(p)
+    p.add_argument("--sparsity", type=float, default=0.9, help="target sparsity p in [0, 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_siren)
+
+    p = sub.add_parser("sweep", help="p-SIREN over sparsity levels x seeds (AANN Fig 2a, 12)")
+    _siren_args(p)
+    p.add_argument("--sparsities", type=_floats, default=PAPER_SPARSITIES,
+                   help="comma-separated levels (default: the paper's 15)")
+    p.add_argument("--seeds", type=_ints, default=[0, 1, 2])
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
+    p.add_argument("model", help="model.pt or model.rwt from a run folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, KeyError, DataError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"rewire: error: {msg}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

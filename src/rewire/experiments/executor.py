@@ -1,0 +1,85 @@
+"""The one executor for sweeps: in-process, local worker processes, or a Ray cluster.
+
+Experiments hand it a module-level function and a list of task dicts; it returns the results
+in task order. ``workers=1`` runs in this process (easy to debug); ``workers>1`` uses a pool
+of spawned processes, each limited to ``threads`` torch threads so workers do not fight over
+cores; ``ray_address`` sends every task to Ray (``"local"`` starts a private instance,
+anything else is passed to ``ray.init(address=...)``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import torch
+from tqdm.auto import tqdm
+
+__all__ = ["run_tasks"]
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _call(fn: Callable, task: dict, threads: int):
+    torch.set_num_threads(threads)
+    return fn(**task)
+
+
+def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | None = None,
+              ray_address: str | None = None, desc: str = "tasks",
+              progress: bool = True) -> list:
+    """Run ``fn(**task)`` for every task; results come back in task order.
+
+    Args:
+        workers: local worker processes (ignored when ``ray_address`` is given).
+        threads: torch threads per task; defaults to cores // workers.
+        ray_address: ``"local"`` or a Ray cluster address.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    threads = threads or max(1, (mp.cpu_count() or 1) // workers)
+    if ray_address:
+        return _run_ray(fn, tasks, threads, ray_address, desc, progress)
+    if workers == 1:
+        return [fn(**t) for t in tqdm(tasks, desc=desc, disable=not progress)]
+    results: list = [None] * len(tasks)
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(fn, **t): i for i, t in enumerate(tasks)}
+        for fut in tqdm(as_completed(futures), total=len(tasks), desc=desc,
+                        disable=not progress):
+            results[futures[fut]] = fut.result()
+    return results
+
+
+def _run_ray(fn, tasks, threads, address, desc, progress):
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("ray is not installed: pip install 'rewire[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        if address == "local":
+            ray.init(num_cpus=mp.cpu_count(), include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=threads)(_call)
+        refs = [remote.remote(fn, t, threads) for t in tasks]
+        index = {r: i for i, r in enumerate(refs)}
+        results: list = [None] * len(tasks)
+        pending = list(refs)
+        with tqdm(total=len(refs), desc=desc, disable=not progress) as bar:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for r in done:
+                    results[index[r]] = ray.get(r)
+                    bar.update(1)
+        return results
+    finally:
+        if started:
+            ray.shutdown()

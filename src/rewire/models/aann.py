@@ -1,0 +1,60 @@
+"""The AANN MNIST CNN (Architecture Agnostic Neural Networks, section 3.1).
+
+conv 1->16 5x5 -> HardTanh -> max-pool 2 -> conv 16->32 5x5 -> HardTanh -> max-pool 2 -> fc.
+The paper gives "2 convolutional layers (16 filters 5 x 5)" and an fc of 1568 x 10. Since
+1568 = 32 * 7 * 7, the second conv has 32 filters and both convs keep the spatial size
+(padding 2), so 28 -> 14 -> 7. The input size is generic: 8x8 digits give an fc of 128 x 10.
+
+The pure network has no biases and no per-layer scale: with ternary weights every weight is
+exactly -1, 0 or +1. ``bias`` and ``scale`` are offered as options that change the network.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .registry import register_model
+
+__all__ = ["AANNCNN"]
+
+
+class Scale(nn.Module):
+    """A learnable per-layer scalar (an option; not part of the paper's network)."""
+
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return x * self.alpha
+
+
+class AANNCNN(nn.Module):
+    def __init__(self, input_shape=(1, 28, 28), num_classes=10, channels=(16, 32), kernel=5,
+                 bias=False, scale=False):
+        super().__init__()
+        c, h, w = input_shape
+        pad = kernel // 2
+        self.conv1 = nn.Conv2d(c, channels[0], kernel, padding=pad, bias=bias)
+        self.conv2 = nn.Conv2d(channels[0], channels[1], kernel, padding=pad, bias=bias)
+        self.scale1 = Scale() if scale else nn.Identity()
+        self.scale2 = Scale() if scale else nn.Identity()
+        self.act = nn.Hardtanh()
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(channels[1] * (h // 4) * (w // 4), num_classes, bias=bias)
+        self.scale3 = Scale() if scale else nn.Identity()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The flattened input of the fc layer."""
+        x = self.pool(self.act(self.scale1(self.conv1(x))))
+        x = self.pool(self.act(self.scale2(self.conv2(x))))
+        return x.flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale3(self.fc(self.features(x)))
+
+
+@register_model("aann-mnist-cnn")
+def aann_mnist_cnn(input_shape, num_classes, **options) -> AANNCNN:
+    return AANNCNN(input_shape, num_classes, **options)

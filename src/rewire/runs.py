@@ -1,0 +1,48 @@
+"""Run folders: config, metrics log, results and checkpoints of one experiment in one place."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+__all__ = ["RunFolder", "write_json"]
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write JSON atomically (temp file + rename), so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    tmp.replace(path)
+
+
+class RunFolder:
+    """A run folder. Re-running with the same folder resumes; a different config is refused."""
+
+    def __init__(self, path: str | os.PathLike, config: dict):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        cfg_file = self.path / "config.json"
+        if cfg_file.is_file():
+            old = json.loads(cfg_file.read_text())
+            diff = {k for k in set(old) | set(config) if old.get(k) != config.get(k)}
+            if diff:
+                raise ValueError(
+                    f"{self.path} holds a run with another config (differs in "
+                    f"{', '.join(sorted(diff))}); use a new --out folder"
+                )
+        else:
+            write_json(cfg_file, config)
+        self.config = config
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    def write_results(self, results: dict) -> None:
+        write_json(self.path / "results.json", results)

@@ -1,0 +1,135 @@
+"""Masks on the weights of ordinary torch layers, through ``torch.nn.utils.parametrize``.
+
+``sparsify(model)`` attaches a binary mask to every prunable weight (Linear, Conv*, and the
+``weight_ih_l*`` / ``weight_hh_l*`` of RNN, LSTM and GRU), so any user model becomes sparse in
+place and still saves, loads, moves and trains like a torch module. The effective weight is
+``original * mask``: the gradient of a pruned entry is exactly zero, so training never
+revives it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+__all__ = ["Mask", "prunable_weights", "sparsify", "is_sparse", "masks", "get_mask", "set_mask",
+           "layer_param", "sparsity"]
+
+_RECURRENT = (nn.RNN, nn.LSTM, nn.GRU)
+_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+class Mask(nn.Module):
+    """Parametrization ``w -> w * mask`` with the mask kept as a buffer (saved in state_dict)."""
+
+    def __init__(self, mask: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mask", mask.to(torch.bool))
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return w * self.mask
+
+
+def prunable_weights(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
+    """Layer name (``"<module>.<param>"``) -> (module, parameter name), in definition order."""
+    out: dict[str, tuple[nn.Module, str]] = {}
+    for mname, module in model.named_modules():
+        if isinstance(module, _LAYERS):
+            names = ["weight"]
+        elif isinstance(module, _RECURRENT):
+            names = [n for n in _param_names(module) if n.startswith(("weight_ih", "weight_hh"))]
+        else:
+            continue
+        for p in names:
+            out[f"{mname}.{p}" if mname else p] = (module, p)
+    return out
+
+
+def _param_names(module: nn.Module) -> list[str]:
+    if parametrize.is_parametrized(module):
+        return [*module.parametrizations.keys(),
+                *(n for n, _ in module.named_parameters(recurse=False))]
+    return [n for n, _ in module.named_parameters(recurse=False)]
+
+
+def layer_param(model: nn.Module, layer: str) -> tuple[nn.Module, str]:
+    """Look up a prunable layer by name, with a clear error listing the valid names."""
+    layers = prunable_weights(model)
+    if layer not in layers:
+        raise KeyError(f"no prunable layer {layer!r}; the model has {', '.join(layers)}")
+    return layers[layer]
+
+
+def _mask_of(module: nn.Module, pname: str) -> Mask | None:
+    if parametrize.is_parametrized(module, pname):
+        for p in module.parametrizations[pname]:
+            if isinstance(p, Mask):
+                return p
+    return None
+
+
+def sparsify(model: nn.Module, layers: list[str] | None = None) -> nn.Module:
+    """Attach an all-ones mask to each prunable weight (or to ``layers``); idempotent.
+
+    Example:
+        >>> m = sparsify(nn.Linear(4, 2))
+        >>> set_mask(m, "weight", torch.zeros(2, 4))
+        >>> float(m.weight.abs().sum())
+        0.0
+    """
+    for name, (module, pname) in prunable_weights(model).items():
+        if layers is not None and name not in layers:
+            continue
+        if _mask_of(module, pname) is None:
+            w = getattr(module, pname)
+            parametrize.register_parametrization(
+                module, pname, Mask(torch.ones_like(w, dtype=torch.bool)), unsafe=True
+            )
+    if layers is not None:
+        missing = set(layers) - set(prunable_weights(model))
+        if missing:
+            raise KeyError(f"no prunable layer {sorted(missing)}; the model has "
+                           f"{', '.join(prunable_weights(model))}")
+    return model
+
+
+def is_sparse(model: nn.Module) -> bool:
+    return any(_mask_of(m, p) is not None for m, p in prunable_weights(model).values())
+
+
+def masks(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Layer name -> boolean mask, for every masked layer."""
+    out = {}
+    for name, (module, pname) in prunable_weights(model).items():
+        mask = _mask_of(module, pname)
+        if mask is not None:
+            out[name] = mask.mask
+    return out
+
+
+def get_mask(model: nn.Module, layer: str) -> torch.Tensor:
+    module, pname = layer_param(model, layer)
+    mask = _mask_of(module, pname)
+    if mask is None:
+        raise ValueError(f"layer {layer!r} has no mask; call sparsify(model) first")
+    return mask.mask
+
+
+def set_mask(model: nn.Module, layer: str, mask: torch.Tensor) -> None:
+    """Replace a layer's mask (same shape); a nonzero entry keeps the weight."""
+    current = get_mask(model, layer)
+    if mask.shape != current.shape:
+        raise ValueError(f"mask for {layer!r} has shape {tuple(mask.shape)}, "
+                         f"expected {tuple(current.shape)}")
+    current.copy_(mask.to(torch.bool))
+
+
+def sparsity(model: nn.Module) -> float:
+    """Share of zero weights over all prunable weights."""
+    total = zeros = 0
+    for module, pname in prunable_weights(model).values():
+        w = getattr(module, pname)
+        total += w.numel()
+        zeros += int((w == 0).sum())
+    return zeros / max(total, 1)

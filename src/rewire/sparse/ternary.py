@@ -1,0 +1,45 @@
+"""Ternary weights {-1, 0, +1} trained with a straight-through estimator.
+
+``ternarize(model)`` stacks a :class:`Ternary` parametrization on top of each mask: the
+forward pass uses ``sign(original * mask)`` (exactly -1, 0 or +1, no scale), the backward
+pass treats sign as the identity so the latent float weights keep learning. With the mask
+fixed, the zero pattern cannot change; only signs can flip.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from .masks import Mask, prunable_weights, sparsify
+
+__all__ = ["Ternary", "ternarize", "is_ternary"]
+
+
+class Ternary(nn.Module):
+    """Parametrization ``w -> sign(w)`` with a straight-through (identity) gradient."""
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return w + (torch.sign(w) - w).detach()
+
+
+def _has_ternary(module: nn.Module, pname: str) -> bool:
+    return parametrize.is_parametrized(module, pname) and any(
+        isinstance(p, Ternary) for p in module.parametrizations[pname]
+    )
+
+
+def ternarize(model: nn.Module) -> nn.Module:
+    """Make every masked weight ternary (adds masks first where missing); idempotent."""
+    sparsify(model)
+    for module, pname in prunable_weights(model).values():
+        if not _has_ternary(module, pname):
+            assert isinstance(module.parametrizations[pname][0], Mask)
+            parametrize.register_parametrization(module, pname, Ternary())
+    return model
+
+
+def is_ternary(model: nn.Module) -> bool:
+    layers = prunable_weights(model).values()
+    return bool(layers) and all(_has_ternary(m, p) for m, p in layers)

@@ -1,0 +1,67 @@
+"""The wiring of a ternary network: per layer, an int8 tensor in {-1, 0, +1}.
+
+One type for every algorithm over structure: p-SIREN produces a wiring, SENSE moves through
+the space of them, a pruning method edits one, the graph view reads one.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .masks import prunable_weights, sparsify
+
+__all__ = ["Wiring", "read_wiring", "write_wiring"]
+
+
+class Wiring(dict):
+    """Mapping layer name -> int8 tensor with values in {-1, 0, +1}."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per layer, how many weights are -1, 0 and +1."""
+        return {
+            name: {"minus": int((w == -1).sum()), "zero": int((w == 0).sum()),
+                   "plus": int((w == 1).sum())}
+            for name, w in self.items()
+        }
+
+    @property
+    def sparsity(self) -> float:
+        total = sum(w.numel() for w in self.values())
+        return sum(int((w == 0).sum()) for w in self.values()) / max(total, 1)
+
+    def clone(self) -> Wiring:
+        return Wiring({k: v.clone() for k, v in self.items()})
+
+    def same_family(self, other: Wiring) -> bool:
+        """True when both wirings have the same per-layer counts of -1, 0 and +1."""
+        return self.keys() == other.keys() and self.counts() == other.counts()
+
+
+def read_wiring(model: nn.Module) -> Wiring:
+    """The sign pattern of every prunable weight (the effective, masked weight)."""
+    return Wiring({
+        name: torch.sign(getattr(module, pname).detach()).to(torch.int8)
+        for name, (module, pname) in prunable_weights(model).items()
+    })
+
+
+def write_wiring(model: nn.Module, wiring: Wiring) -> nn.Module:
+    """Set masks to ``wiring != 0`` and weights to the wiring's values (magnitude 1)."""
+    sparsify(model)
+    layers = prunable_weights(model)
+    unknown = set(wiring) - set(layers)
+    if unknown:
+        raise KeyError(f"wiring names layers {sorted(unknown)} the model does not have")
+    with torch.no_grad():
+        for name, w in wiring.items():
+            module, pname = layers[name]
+            param = module.parametrizations[pname]
+            if w.shape != param.original.shape:
+                raise ValueError(f"wiring for {name!r} has shape {tuple(w.shape)}, "
+                                 f"expected {tuple(param.original.shape)}")
+            if w.abs().max() > 1:
+                raise ValueError(f"wiring for {name!r} has values outside {{-1, 0, 1}}")
+            param[0].mask.copy_(w != 0)
+            param.original.copy_(w.to(param.original.dtype))
+    return model

@@ -1,0 +1,89 @@
+import json
+
+import pytest
+
+from rewire.cli import main
+from rewire.siren import SirenConfig, run_psiren
+from rewire.sparse import load_packed
+from rewire.train import predict
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("siren")
+    r = run_psiren(SirenConfig(dataset="digits", sparsity=0.9, epochs=(6, 4, 2, 8)), out,
+                   progress=False, verbose=False)
+    return out, r
+
+
+def test_psiren_makes_an_exactly_sparse_ternary_network(digits_run):
+    out, r = digits_run
+    for layer in r["layers"]:
+        assert layer["zero"] == round(0.9 * layer["weights"]), layer
+        assert layer["minus"] + layer["plus"] + layer["zero"] == layer["weights"]
+    assert r["sparsity"] == pytest.approx(0.9, abs=2e-4)
+    assert list(r["steps"]) == ["dense", "sparsified", "finetuned", "ternarized", "ternary"]
+    assert r["steps"]["dense"]["sparsity"] == 0.0
+    # the ternary STE step recovers most of what ternarization lost
+    assert r["steps"]["ternary"]["val_accuracy"] > r["steps"]["ternarized"]["val_accuracy"]
+    assert r["test_accuracy"] > 0.75
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["test_accuracy"] == r["test_accuracy"]
+
+
+def test_packed_model_reloads_to_identical_predictions(digits_run):
+    out, r = digits_run
+    from rewire.data import load_dataset
+
+    model = load_packed(out / "model.rwt")
+    x = load_dataset("digits").test.x
+    acc = float((predict(model, x).argmax(1) == load_dataset("digits").test.y).float().mean())
+    assert acc == pytest.approx(r["test_accuracy"])
+    assert r["float32_bytes"] / r["packed_bytes"] > 20
+
+
+def test_rerun_resumes_and_other_config_is_refused(digits_run):
+    out, r = digits_run
+    again = run_psiren(SirenConfig(dataset="digits", sparsity=0.9, epochs=(6, 4, 2, 8)), out,
+                       progress=False, verbose=False)
+    assert again["test_accuracy"] == r["test_accuracy"]
+    assert again["seconds"] < r["seconds"]
+    with pytest.raises(ValueError, match="another config.*sparsity"):
+        run_psiren(SirenConfig(dataset="digits", sparsity=0.8, epochs=(6, 4, 2, 8)), out)
+
+
+@pytest.mark.parametrize("bad", [{"sparsity": 1.0}, {"sparsity": -0.1}, {"epochs": (1, 2)},
+                                 {"scope": "row"}])
+def test_config_errors(bad):
+    with pytest.raises(ValueError):
+        SirenConfig(**bad)
+
+
+def test_cli_siren_writes_results(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["siren", "--dataset", "digits", "--sparsity", "0.8", "--epochs", "2,1,1,2",
+               "--out", str(out)])
+    assert rc == 0
+    r = json.loads((out / "results.json").read_text())
+    assert {"test_accuracy", "sparsity", "layers"} <= set(r)
+    assert [row["layer"] for row in r["layers"]] == ["conv1.weight", "conv2.weight",
+                                                      "fc.weight"]
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "fc.weight" in printed
+    assert main(["report", str(out / "model.rwt")]) == 0
+    assert "conv2.weight" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sparsity", "1.0"], "sparsity must be in [0, 1)"),
+    (["--sparsity", "-0.5"], "sparsity must be in [0, 1)"),
+    (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+    (["--dataset", "mnist", "--data-dir", "/no/such/folder", "--no-download"],
+     "data folder /no/such/folder does not exist"),
+])
+def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    assert main(["siren", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
