@@ -5,8 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from rewire.data import DataError, fetch, load_dataset, read_idx
-from rewire.data import sources
+from rewire.data import DataError, fetch, load_dataset, read_idx, sources
 
 
 def test_digits_splits_are_deterministic_and_disjoint():

@@ -4,8 +4,14 @@ import torch
 from rewire.data import load_dataset
 from rewire.models import create_model
 from rewire.prune import magnitude
-from rewire.sparse import (load_packed, pack_ternary, read_wiring, save_packed, ternarize,
-                           unpack_ternary)
+from rewire.sparse import (
+    load_packed,
+    pack_ternary,
+    read_wiring,
+    save_packed,
+    ternarize,
+    unpack_ternary,
+)
 from rewire.train import predict
 
 

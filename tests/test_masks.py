@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from rewire.sparse import (get_mask, masks, prunable_weights, set_mask, sparsify, sparsity)
+from rewire.sparse import get_mask, masks, prunable_weights, set_mask, sparsify, sparsity
 
 
 class Net(nn.Module):

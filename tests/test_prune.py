@@ -37,7 +37,7 @@ def test_global_scope_matches_torch_global_unstructured_l1():
     magnitude(ours, 0.8, scope="global")
     params = [(m, "weight") for m in ref if isinstance(m, nn.Linear)]
     torch_prune.global_unstructured(params, torch_prune.L1Unstructured, amount=0.8)
-    for (name, mask), (m, _) in zip(masks(ours).items(), params):
+    for (name, mask), (m, _) in zip(masks(ours).items(), params, strict=False):
         assert torch.equal(mask, m.weight_mask.bool()), name
 
 
@@ -54,7 +54,7 @@ def test_gradual_amount_schedule():
     assert gradual_amount(0, 100, 0.9) == 0.0
     assert gradual_amount(100, 100, 0.9) == pytest.approx(0.9)
     vals = [gradual_amount(s, 100, 0.9) for s in range(101)]
-    assert all(b >= a for a, b in zip(vals, vals[1:]))
+    assert all(b >= a for a, b in zip(vals, vals[1:], strict=False))
     # cubic: half the steps reach 1 - 0.5^3 of the target
     assert gradual_amount(50, 100, 0.8) == pytest.approx(0.8 * (1 - 0.5**3))
     assert gradual_amount(50, 100, 0.8, exponent=1) == pytest.approx(0.4)
@@ -66,7 +66,7 @@ def test_gradual_pruning_reaches_exact_target_through_fit():
     hook = GradualPruning(model, Magnitude(), 0.9, every=5)
     fit(model, data.train, epochs=2, step_hook=hook, progress=False)
     assert hook.amounts[-1] == 0.9
-    assert all(b >= a for a, b in zip(hook.amounts, hook.amounts[1:]))
+    assert all(b >= a for a, b in zip(hook.amounts, hook.amounts[1:], strict=False))
     assert len(hook.amounts) > 3
     for row in sparsity_report(model):
         assert row["zero"] == round(0.9 * row["weights"])

@@ -4,7 +4,7 @@ from torch import nn
 
 from rewire.models import create_model
 from rewire.prune import magnitude
-from rewire.sparse import (is_ternary, read_wiring, sparsity_report, ternarize, write_wiring)
+from rewire.sparse import is_ternary, read_wiring, sparsity_report, ternarize, write_wiring
 
 
 def _model():
@@ -19,7 +19,7 @@ def test_ternarize_gives_exact_minus_one_zero_plus_one():
     assert is_ternary(model)
     for rows in sparsity_report(model):
         assert rows["minus"] + rows["zero"] + rows["plus"] == rows["weights"]
-    for name, w in read_wiring(model).items():
+    for _name, w in read_wiring(model).items():
         assert set(w.unique().tolist()) <= {-1, 0, 1}
     assert set(model.fc.weight.unique().tolist()) == {-1.0, 0.0, 1.0}
 
@@ -83,3 +83,21 @@ def test_write_wiring_rejects_bad_values_and_shapes():
         write_wiring(model, {"fc.weight": torch.zeros(2, 2, dtype=torch.int8)})
     with pytest.raises(KeyError, match="layers"):
         write_wiring(model, {"nope.weight": torch.zeros(2, dtype=torch.int8)})
+
+
+def test_hardtanh_grad_window_changes_only_the_backward_pass():
+    from rewire.models import HardTanh, set_grad_width
+
+    act = HardTanh()
+    x = torch.tensor([-5.0, -1.5, -0.5, 0.0, 0.7, 1.5, 2.5, 9.0], requires_grad=True)
+    act(x).sum().backward()
+    exact = x.grad.clone()
+    assert exact.tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
+    x.grad = None
+    set_grad_width(act, 3.0)
+    y = act(x)
+    assert torch.equal(y, torch.nn.functional.hardtanh(x))
+    y.sum().backward()
+    assert x.grad.tolist() == [0, 1, 1, 1, 1, 1, 1, 0]
+    with pytest.raises(ValueError, match="grad_width"):
+        set_grad_width(act, 0.5)

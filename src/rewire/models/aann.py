@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .layers import HardTanh
 from .registry import register_model
 
 __all__ = ["AANNCNN"]
@@ -40,7 +41,7 @@ class AANNCNN(nn.Module):
         self.conv2 = nn.Conv2d(channels[0], channels[1], kernel, padding=pad, bias=bias)
         self.scale1 = Scale() if scale else nn.Identity()
         self.scale2 = Scale() if scale else nn.Identity()
-        self.act = nn.Hardtanh()
+        self.act = HardTanh()
         self.pool = nn.MaxPool2d(2)
         self.fc = nn.Linear(channels[1] * (h // 4) * (w // 4), num_classes, bias=bias)
         self.scale3 = Scale() if scale else nn.Identity()

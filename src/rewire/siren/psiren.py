@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..data import Splits, load_dataset
-from ..models import create_model
+from ..models import create_model, set_grad_width
 from ..prune import GradualPruning, Magnitude
 from ..runs import RunFolder
 from ..sparse import is_ternary, sparsify, sparsity, sparsity_report, ternarize
@@ -43,6 +43,8 @@ class SirenConfig:
     epochs: tuple[int, int, int, int] | None = None  # n1..n4; None -> PRESETS
     lr: float = 1e-3
     ternary_lr: float = 1e-3
+    grad_width: float = 1.0  # HardTanh backward window in step 4 (1 = exact gradient)
+    ternary_temperature: float = 1.0  # loss temperature in step 4 (predictions unchanged)
     batch_size: int = 64
     scope: str = "layer"
     exponent: float = 3.0
@@ -122,8 +124,11 @@ def run_psiren(cfg: SirenConfig, out, data: Splits | None = None,
     report("finetuned")
     ternarize(model)
     report("ternarized")
+    set_grad_width(model, cfg.grad_width)
     fit(model, data.train, data.val, epochs=n4, lr=cfg.ternary_lr, keep_best=True,
-        stage="ternary", checkpoint=run.file("step4_ternary.pt"), **common)
+        loss_temperature=cfg.ternary_temperature, stage="ternary",
+        checkpoint=run.file("step4_ternary.pt"), **common)
+    set_grad_width(model, 1.0)
     report("ternary")
     assert is_ternary(model)
 

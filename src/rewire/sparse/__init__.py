@@ -1,8 +1,17 @@
 """Sparsity and ternarization on standard torch layers; the wiring type."""
 
 from .export import load_packed, pack_ternary, save_packed, unpack_ternary
-from .masks import (Mask, get_mask, is_sparse, layer_param, masks, prunable_weights, set_mask,
-                    sparsify, sparsity)
+from .masks import (
+                    Mask,
+                    get_mask,
+                    is_sparse,
+                    layer_param,
+                    masks,
+                    prunable_weights,
+                    set_mask,
+                    sparsify,
+                    sparsity,
+)
 from .report import format_report, sparsity_report
 from .ternary import Ternary, is_ternary, ternarize
 from .wiring import Wiring, read_wiring, write_wiring
