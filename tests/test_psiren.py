@@ -11,7 +11,7 @@ from rewire.train import predict
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("siren")
-    r = run_psiren(SirenConfig(dataset="digits", sparsity=0.9, epochs=(6, 4, 2, 8)), out,
+    r = run_psiren(SirenConfig(dataset="digits", sparsity=0.9), out,
                    progress=False, verbose=False)
     return out, r
 
@@ -26,7 +26,7 @@ def test_psiren_makes_an_exactly_sparse_ternary_network(digits_run):
     assert r["steps"]["dense"]["sparsity"] == 0.0
     # the ternary STE step recovers most of what ternarization lost
     assert r["steps"]["ternary"]["val_accuracy"] > r["steps"]["ternarized"]["val_accuracy"]
-    assert r["test_accuracy"] > 0.75
+    assert r["test_accuracy"] > 0.85
     saved = json.loads((out / "results.json").read_text())
     assert saved["test_accuracy"] == r["test_accuracy"]
 
@@ -44,12 +44,12 @@ def test_packed_model_reloads_to_identical_predictions(digits_run):
 
 def test_rerun_resumes_and_other_config_is_refused(digits_run):
     out, r = digits_run
-    again = run_psiren(SirenConfig(dataset="digits", sparsity=0.9, epochs=(6, 4, 2, 8)), out,
+    again = run_psiren(SirenConfig(dataset="digits", sparsity=0.9), out,
                        progress=False, verbose=False)
     assert again["test_accuracy"] == r["test_accuracy"]
     assert again["seconds"] < r["seconds"]
     with pytest.raises(ValueError, match="another config.*sparsity"):
-        run_psiren(SirenConfig(dataset="digits", sparsity=0.8, epochs=(6, 4, 2, 8)), out)
+        run_psiren(SirenConfig(dataset="digits", sparsity=0.8), out)
 
 
 @pytest.mark.parametrize("bad", [{"sparsity": 1.0}, {"sparsity": -0.1}, {"epochs": (1, 2)},

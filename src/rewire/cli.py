@@ -31,7 +31,8 @@ def _siren_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_ints, metavar="N1,N2,N3,N4",
                    help="epochs of the four steps (default: a preset per dataset)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate of steps 1-3")
-    p.add_argument("--ternary-lr", type=float, default=1e-3, help="learning rate of step 4")
+    p.add_argument("--ternary-lr", type=float,
+                   help="learning rate of step 4 (default: a preset per dataset)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--scope", choices=["layer", "global"], default="layer",
                    help="sparsity per layer (default) or one global magnitude threshold")

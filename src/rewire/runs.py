@@ -24,6 +24,7 @@ class RunFolder:
     def __init__(self, path: str | os.PathLike, config: dict):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        config = json.loads(json.dumps(config))  # compare as stored (tuples become lists)
         cfg_file = self.path / "config.json"
         if cfg_file.is_file():
             old = json.loads(cfg_file.read_text())

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..data import Splits, load_dataset
-from ..models import create_model, set_grad_width
+from ..models import create_model
 from ..prune import GradualPruning, Magnitude
 from ..runs import RunFolder
 from ..sparse import is_ternary, sparsify, sparsity, sparsity_report, ternarize
@@ -30,8 +30,12 @@ from ..train import evaluate, fit
 
 __all__ = ["SirenConfig", "run_psiren", "train_dense", "PRESETS"]
 
-# (n1, n2, n3, n4) epochs. MNIST-sized data: see docs/psiren.md for how these were chosen.
-PRESETS = {"digits": (15, 15, 5, 30), "default": (4, 3, 2, 6)}
+# Defaults per dataset; see docs/psiren.md for how they were chosen. digits has ~18 steps
+# an epoch, so its ternary step needs a larger learning rate for signs to flip at all.
+PRESETS = {
+    "digits": {"epochs": (15, 15, 5, 30), "ternary_lr": 1e-2},
+    "default": {"epochs": (4, 6, 3, 8), "ternary_lr": 1e-3},
+}
 
 
 @dataclass
@@ -40,11 +44,9 @@ class SirenConfig:
     sparsity: float = 0.9
     seed: int = 0
     model: str = "aann-mnist-cnn"
-    epochs: tuple[int, int, int, int] | None = None  # n1..n4; None -> PRESETS
+    epochs: tuple[int, ...] | None = None  # n1..n4; None -> PRESETS
     lr: float = 1e-3
-    ternary_lr: float = 1e-3
-    grad_width: float = 1.0  # HardTanh backward window in step 4 (1 = exact gradient)
-    ternary_temperature: float = 1.0  # loss temperature in step 4 (predictions unchanged)
+    ternary_lr: float | None = None  # None -> PRESETS
     batch_size: int = 64
     scope: str = "layer"
     exponent: float = 3.0
@@ -57,8 +59,11 @@ class SirenConfig:
             raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity!r}")
         if self.scope not in ("layer", "global"):
             raise ValueError(f"scope must be 'layer' or 'global', got {self.scope!r}")
+        preset = PRESETS.get(self.dataset, PRESETS["default"])
         if self.epochs is None:
-            self.epochs = PRESETS.get(self.dataset, PRESETS["default"])
+            self.epochs = preset["epochs"]
+        if self.ternary_lr is None:
+            self.ternary_lr = preset["ternary_lr"]
         self.epochs = tuple(int(e) for e in self.epochs)
         if len(self.epochs) != 4 or min(self.epochs) < 0:
             raise ValueError(f"epochs must be four numbers n1..n4 >= 0, got {self.epochs}")
@@ -124,11 +129,9 @@ def run_psiren(cfg: SirenConfig, out, data: Splits | None = None,
     report("finetuned")
     ternarize(model)
     report("ternarized")
-    set_grad_width(model, cfg.grad_width)
     fit(model, data.train, data.val, epochs=n4, lr=cfg.ternary_lr, keep_best=True,
-        loss_temperature=cfg.ternary_temperature, stage="ternary",
+        stage="ternary",
         checkpoint=run.file("step4_ternary.pt"), **common)
-    set_grad_width(model, 1.0)
     report("ternary")
     assert is_ternary(model)
 

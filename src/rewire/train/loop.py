@@ -82,7 +82,6 @@ def fit(
     log: str | os.PathLike | None = None,
     stage: str = "train",
     progress: bool = True,
-    loss_temperature: float = 1.0,
 ) -> list[dict]:
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns one record per epoch.
 
@@ -96,9 +95,6 @@ def fit(
         checkpoint: file written after every epoch; if it exists, training resumes from it.
         log: JSON-lines metrics log; one line per epoch is appended.
         stage: label written into every record (p-SIREN uses it for its four steps).
-        loss_temperature: train on ``cross_entropy(logits / T, y)``. Predictions (argmax)
-            do not change; for ternary nets, whose logits are large integer sums, T > 1
-            keeps a gradient on correctly classified examples with a small margin.
 
     Example:
         >>> from rewire.data import load_dataset
@@ -111,8 +107,6 @@ def fit(
     """
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
-    if loss_temperature <= 0:
-        raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
     if (keep_best or patience) and val is None:
         raise ValueError("keep_best and patience need a validation split")
     params = [p for p in model.parameters() if p.requires_grad]
@@ -148,7 +142,7 @@ def fit(
             idx = perm[b * batch_size : (b + 1) * batch_size]
             x, y = train.x[idx], train.y[idx]
             logits = model(x)
-            loss = F.cross_entropy(logits / loss_temperature, y)
+            loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
