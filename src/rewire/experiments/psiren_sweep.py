@@ -78,7 +78,27 @@ def summarize(results: list[dict], dataset: str, out) -> dict:
         w.writeheader()
         w.writerows(rows)
     plot_sweep(summary, out / "accuracy_vs_sparsity.png")
+    (out / "table.md").write_text(markdown_table(rows))
     return summary
+
+
+STEPS = ["dense", "sparsified", "finetuned", "ternarized", "ternary"]
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Mean ± std over seeds of the test accuracy after each p-SIREN step, per sparsity."""
+    head = ("| sparsity | seeds | " + " | ".join(STEPS) + " | packed bytes |\n"
+            "|---:|---:|" + "---:|" * len(STEPS) + "---:|\n")
+    lines = []
+    for p in sorted({r["sparsity"] for r in rows}):
+        sel = [r for r in rows if r["sparsity"] == p]
+        cells = []
+        for step in STEPS:
+            a = np.array([r[f"{step}_test_accuracy"] for r in sel]) * 100
+            cells.append(f"{a.mean():.2f} ± {a.std():.2f}")
+        size = int(np.mean([r["packed_bytes"] for r in sel]))
+        lines.append(f"| {p:.2f} | {len(sel)} | " + " | ".join(cells) + f" | {size} |")
+    return head + "\n".join(lines) + "\n"
 
 
 def _by_sparsity(rows: list[dict]) -> list[dict]:
