@@ -130,8 +130,7 @@ def run_psiren(cfg: SirenConfig, out, data: Splits | None = None,
     ternarize(model)
     report("ternarized")
     fit(model, data.train, data.val, epochs=n4, lr=cfg.ternary_lr, keep_best=True,
-        stage="ternary",
-        checkpoint=run.file("step4_ternary.pt"), **common)
+        stage="ternary", checkpoint=run.file("step4_ternary.pt"), **common)
     report("ternary")
     assert is_ternary(model)
 
