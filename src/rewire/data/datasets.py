@@ -1,0 +1,166 @@
+"""Named datasets with deterministic train / validation / test splits.
+
+Every dataset loads into memory as float32 tensors (images N×C×H×W scaled to [0, 1]) and
+integer labels. Validation is always carved from training data with a fixed split seed, so
+the test set is never seen by selection (early stopping, search, model choice).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .readers import read_cifar_batches, read_idx, read_npz
+from .sources import DataError, data_dirs, fetch
+
+__all__ = ["Split", "Splits", "DATASETS", "load_dataset"]
+
+
+@dataclass
+class Split:
+    """One part of a dataset: inputs ``x`` (float32) and labels ``y`` (int64)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class Splits:
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    num_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.x.shape[1:])
+
+
+def _digits(data_dir, download):
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)[:, None]
+    return _holdout(x, d.target.astype(np.int64), test_fraction=0.2)
+
+
+def _idx_pair(folder: str, prefix: str, data_dir, download):
+    x = read_idx(fetch(f"{folder}/{prefix}-images-idx3-ubyte.gz", data_dir, download))
+    y = read_idx(fetch(f"{folder}/{prefix}-labels-idx1-ubyte.gz", data_dir, download))
+    if len(x) != len(y):
+        raise DataError(f"{folder}/{prefix}: {len(x)} images but {len(y)} labels")
+    return (x.astype(np.float32) / 255.0)[:, None], y.astype(np.int64)
+
+
+def _mnist_like(folder: str):
+    def load(data_dir, download):
+        return (*_idx_pair(folder, "train", data_dir, download),
+                *_idx_pair(folder, "t10k", data_dir, download))
+
+    return load
+
+
+def _emnist(split: str):
+    """EMNIST: only the official *test* files are distributed here, so the project splits
+    the test file 80/20 (fixed seed) into its own train and test parts. Images are stored
+    transposed in the official files; they are turned upright."""
+
+    def load(data_dir, download):
+        x, y = _idx_pair("emnist", f"emnist-{split}-test", data_dir, download)
+        return _holdout(np.ascontiguousarray(x.transpose(0, 1, 3, 2)), y, test_fraction=0.2)
+
+    return load
+
+
+def _kmnist(data_dir, download):
+    x, y = _idx_pair("kmnist", "t10k", data_dir, download)
+    return _holdout(x, y, test_fraction=0.2)
+
+
+def _cifar10(data_dir, download):
+    """Canonical pickles when a data folder holds ``cifar-10-batches-py``; otherwise the
+    shared pixel-exact subset (10k train / first 1k test); otherwise download the pickles."""
+    def local(rel):
+        return any((d / rel).is_file() for d in data_dirs(data_dir))
+
+    if local("cifar-10-batches-py/test_batch") or not local(
+        "cifar-10-subset/cifar10-train-10k.npz"
+    ):
+        batches = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)]
+        xtr, ytr = read_cifar_batches([fetch(b, data_dir, download) for b in batches])
+        xte, yte = read_cifar_batches([fetch("cifar-10-batches-py/test_batch", data_dir,
+                                             download)])
+    else:
+        xtr, ytr = read_npz(fetch("cifar-10-subset/cifar10-train-10k.npz", data_dir, download))
+        xte, yte = read_npz(fetch("cifar-10-subset/cifar10-test-1k.npz", data_dir, download))
+    return xtr.astype(np.float32) / 255.0, ytr, xte.astype(np.float32) / 255.0, yte
+
+
+def _holdout(x, y, test_fraction: float, seed: int = 0):
+    """Split a single array into train and test parts with a fixed permutation."""
+    perm = np.random.default_rng(seed).permutation(len(y))
+    n_test = int(round(len(y) * test_fraction))
+    te, tr = perm[:n_test], perm[n_test:]
+    return x[tr], y[tr], x[te], y[te]
+
+
+# name -> (loader, number of classes)
+DATASETS = {
+    "digits": (_digits, 10),
+    "mnist": (_mnist_like("mnist"), 10),
+    "fashion-mnist": (_mnist_like("fashion-mnist"), 10),
+    "emnist": (_emnist("byclass"), 62),
+    "emnist-mnist": (_emnist("mnist"), 10),
+    "kmnist": (_kmnist, 10),
+    "cifar10": (_cifar10, 10),
+}
+
+
+def load_dataset(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+    download: bool = True,
+    limit: int | None = None,
+) -> Splits:
+    """Load a dataset by name with a deterministic validation split carved from training data.
+
+    Args:
+        name: one of ``DATASETS`` (``digits`` is embedded in scikit-learn and always offline).
+        data_dir: folder searched first for the original files (also ``REWIRE_DATA``).
+        val_fraction: share of the training data held out for validation.
+        split_seed: seed of the train/validation permutation (fixed by default).
+        download: fetch missing files from their canonical source.
+        limit: keep only the first ``limit`` training images (after shuffling), for quick runs.
+
+    Example:
+        >>> d = load_dataset("digits")
+        >>> d.input_shape, len(d.test)
+        ((1, 8, 8), 359)
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    loader, num_classes = DATASETS[name]
+    xtr, ytr, xte, yte = loader(data_dir, download)
+    perm = np.random.default_rng(split_seed).permutation(len(ytr))
+    if limit is not None:
+        perm = perm[: int(limit)]
+    n_val = max(1, int(round(len(perm) * val_fraction)))
+    va, tr = perm[:n_val], perm[n_val:]
+
+    def split(x, y):
+        return Split(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y))
+
+    return Splits(name, split(xtr[tr], ytr[tr]), split(xtr[va], ytr[va]), split(xte, yte),
+                  num_classes)
+

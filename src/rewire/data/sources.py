@@ -1,0 +1,224 @@
+"""Where dataset files come from: a local data folder first, then a checksummed download.
+
+Every file the library reads is listed in ``FILES`` with its SHA-256 and the canonical
+places to fetch it. ``fetch`` looks in the data folder (``--data-dir`` / ``REWIRE_DATA``),
+then in the download cache, and only then downloads, verifying the checksum before the file
+is used. A file that fails its checksum is never read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tarfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DataError", "FILES", "data_dirs", "fetch", "sha256sum"]
+
+
+class DataError(RuntimeError):
+    """A data file is missing, corrupt or cannot be fetched."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One data file: its path under the data folder, checksum and where to fetch it.
+
+    ``archive`` names a download that holds this file as a member (EMNIST ships as one zip,
+    CIFAR-10 as one tarball); ``archive_md5`` is that archive's published ``md5``.
+    """
+
+    path: str
+    sha256: str | None
+    urls: tuple[str, ...] = ()
+    archive: str | None = None
+    member: str | None = None
+    archive_md5: str | None = None
+
+
+_MNIST = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+_FASHION = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+_KMNIST = ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",)
+_EMNIST_ZIP = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+_EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+_CIFAR_TAR = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+_CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
+
+
+def _idx(folder: str, name: str, sha: str, bases: tuple[str, ...]) -> Source:
+    return Source(f"{folder}/{name}", sha, tuple(b + name for b in bases))
+
+
+def _emnist(name: str, sha: str | None) -> Source:
+    return Source(f"emnist/{name}", sha, archive=_EMNIST_ZIP, member=f"gzip/{name}",
+                  archive_md5=_EMNIST_MD5)
+
+
+FILES: dict[str, Source] = {
+    s.path: s
+    for s in [
+        _idx("mnist", "train-images-idx3-ubyte.gz",
+             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST),
+        _idx("mnist", "train-labels-idx1-ubyte.gz",
+             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST),
+        _idx("mnist", "t10k-images-idx3-ubyte.gz",
+             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", _MNIST),
+        _idx("mnist", "t10k-labels-idx1-ubyte.gz",
+             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", _MNIST),
+        _idx("fashion-mnist", "train-images-idx3-ubyte.gz",
+             "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", _FASHION),
+        _idx("fashion-mnist", "train-labels-idx1-ubyte.gz",
+             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", _FASHION),
+        _idx("fashion-mnist", "t10k-images-idx3-ubyte.gz",
+             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", _FASHION),
+        _idx("fashion-mnist", "t10k-labels-idx1-ubyte.gz",
+             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", _FASHION),
+        _idx("kmnist", "t10k-images-idx3-ubyte.gz",
+             "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5", _KMNIST),
+        _idx("kmnist", "t10k-labels-idx1-ubyte.gz",
+             "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c", _KMNIST),
+        _emnist("emnist-byclass-test-images-idx3-ubyte.gz",
+                "5ec835bd5d5b1a66378a132e727fef20fe994b3cc666899befcca5ac766f50cd"),
+        _emnist("emnist-byclass-test-labels-idx1-ubyte.gz",
+                "501e305eeeacb093b162592d80e8a2632040872360fa6d85cfcb2200d91ca92a"),
+        _emnist("emnist-mnist-test-images-idx3-ubyte.gz",
+                "b25640fa9e356c618132f5df347c95ef5bae6d9c2596be1de40f7e0ae1c3eac6"),
+        _emnist("emnist-mnist-test-labels-idx1-ubyte.gz",
+                "bcc5385d38f083dba046f5f756e99b32f5ea7fad122c6243c71c2239873065ca"),
+        Source("cifar-10-subset/cifar10-train-10k.npz",
+               "2d384d1ef7dc901f964a33fbf69c6617c8d9d5a5727e77e5a1e5fe43f593b7e7"),
+        Source("cifar-10-subset/cifar10-test-1k.npz",
+               "7a60430f4a08a3883b92f22716cd2aeab13181016b965db56efc1c1289b9da37"),
+        *[
+            Source(f"cifar-10-batches-py/{n}", None, archive=_CIFAR_TAR,
+                   member=f"cifar-10-batches-py/{n}", archive_md5=_CIFAR_MD5)
+            for n in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
+        ],
+    ]
+}
+
+
+def default_cache() -> Path:
+    """The download cache: ``$XDG_CACHE_HOME/rewire`` or ``~/.cache/rewire``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rewire"
+
+
+def data_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Folders searched for data, in order: the option, ``REWIRE_DATA``, the cache."""
+    dirs = [Path(d) for d in (data_dir, os.environ.get("REWIRE_DATA")) if d]
+    return [*dirs, default_cache()]
+
+
+def sha256sum(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_VERIFIED: set[tuple[str, float, int]] = set()
+
+
+def _verify(path: Path, source: Source) -> Path:
+    """Check a file's SHA-256 once per process (keyed by path, mtime and size)."""
+    if source.sha256 is None:
+        return path
+    st = path.stat()
+    key = (str(path), st.st_mtime, st.st_size)
+    if key not in _VERIFIED:
+        got = sha256sum(path)
+        if got != source.sha256:
+            raise DataError(
+                f"{path}: checksum mismatch (sha256 {got[:12]}…, expected "
+                f"{source.sha256[:12]}…); the file is corrupt or truncated: delete it and retry"
+            )
+        _VERIFIED.add(key)
+    return path
+
+
+def fetch(relpath: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Return a verified local path for the data file ``relpath`` (a key of ``FILES``).
+
+    Looks in each folder of :func:`data_dirs`; downloads into the cache when allowed.
+
+    Raises:
+        DataError: the file is corrupt, or absent and cannot be downloaded.
+    """
+    source = FILES.get(relpath)
+    if source is None:
+        raise DataError(f"unknown data file {relpath!r}")
+    dirs = data_dirs(data_dir)
+    for d in dirs:
+        if (d / relpath).is_file():
+            return _verify(d / relpath, source)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        where = f"data folder {data_dir} does not exist"
+    else:
+        where = f"{relpath} not found in " + ", ".join(str(d) for d in dirs)
+    if not download:
+        raise DataError(f"{where}; downloading is off (pass a data folder with --data-dir)")
+    target = dirs[-1] / relpath
+    try:
+        _download(source, target)
+    except OSError as exc:  # URLError is an OSError
+        raise DataError(
+            f"{where}, and the download failed ({exc.__class__.__name__}: {exc}); "
+            "offline? put the files in a folder and pass --data-dir or set REWIRE_DATA"
+        ) from None
+    return _verify(target, source)
+
+
+def _download(source: Source, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.archive:
+        archive = default_cache() / "archives" / Path(source.archive).name
+        if not archive.is_file():
+            _get([source.archive], archive, md5=source.archive_md5)
+        _extract(archive, source.member, target)
+        return
+    _get(list(source.urls), target)
+
+
+def _get(urls: list[str], target: Path, md5: str | None = None) -> None:
+    """Download the first URL that answers into ``target`` atomically (temp file + rename)."""
+    errors = []
+    for url in urls:
+        tmp = target.with_suffix(target.suffix + ".part")
+        try:
+            print(f"downloading {url}", flush=True)
+            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
+            if md5 is not None and hashlib.md5(tmp.read_bytes()).hexdigest() != md5:
+                raise OSError(f"md5 mismatch for {url}")
+            tmp.replace(target)
+            return
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            errors.append(f"{url}: {exc}")
+    raise OSError("; ".join(errors))
+
+
+def _extract(archive: Path, member: str, target: Path) -> None:
+    tmp = target.with_suffix(target.suffix + ".part")
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as z, z.open(member) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    else:
+        with tarfile.open(archive) as t:
+            src = t.extractfile(member)
+            if src is None:
+                raise OSError(f"{member} missing from {archive}")
+            with open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    tmp.replace(target)
+
+
+def open_maybe_gz(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
