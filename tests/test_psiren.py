@@ -87,3 +87,12 @@ def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_moving_the_data_folder_does_not_block_a_resume(tmp_path):
+    from rewire.runs import RunFolder
+
+    RunFolder(tmp_path, {"dataset": "mnist", "data_dir": "../shared/data", "epochs": (1, 2)})
+    RunFolder(tmp_path, {"dataset": "mnist", "data_dir": "/elsewhere", "epochs": [1, 2]})
+    with pytest.raises(ValueError, match="differs in dataset"):
+        RunFolder(tmp_path, {"dataset": "kmnist", "data_dir": "/elsewhere", "epochs": [1, 2]})

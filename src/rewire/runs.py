@@ -8,6 +8,9 @@ from pathlib import Path
 
 __all__ = ["RunFolder", "write_json"]
 
+# Config keys that do not change results (data files are checksum-verified wherever they are).
+NOT_IDENTITY = {"data_dir"}
+
 
 def write_json(path: str | os.PathLike, obj) -> None:
     """Write JSON atomically (temp file + rename), so a reader never sees half a file."""
@@ -28,7 +31,8 @@ class RunFolder:
         cfg_file = self.path / "config.json"
         if cfg_file.is_file():
             old = json.loads(cfg_file.read_text())
-            diff = {k for k in set(old) | set(config) if old.get(k) != config.get(k)}
+            diff = {k for k in (set(old) | set(config)) - NOT_IDENTITY
+                    if old.get(k) != config.get(k)}
             if diff:
                 raise ValueError(
                     f"{self.path} holds a run with another config (differs in "
