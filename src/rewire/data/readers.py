@@ -26,7 +26,8 @@ def read_idx(path: Path) -> np.ndarray:
         with open_maybe_gz(path) as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: cannot decompress ({exc}); the file is corrupt or truncated")
+        raise DataError(
+            f"{path}: cannot decompress ({exc}); the file is corrupt or truncated") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise DataError(f"{path}: not an IDX file (bad magic number)")
     code, ndim = data[2], data[3]
@@ -52,8 +53,9 @@ def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
                 d = pickle.load(f, encoding="bytes")
             x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
             y = np.asarray(d[b"labels"], dtype=np.int64)
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-            raise DataError(f"{p}: not a CIFAR-10 batch ({exc.__class__.__name__}: {exc})")
+        except Exception as exc:  # any unpickling failure means a bad file
+            raise DataError(
+                f"{p}: not a CIFAR-10 batch ({exc.__class__.__name__}: {exc})") from None
         if len(x) != len(y):
             raise DataError(f"{p}: {len(x)} images but {len(y)} labels")
         xs.append(x)
@@ -66,8 +68,9 @@ def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with np.load(path) as d:
             x, y = d["x"], d["y"]
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{path}: not a readable npz ({exc.__class__.__name__}: {exc})")
+    except Exception as exc:  # any loading failure means a bad file
+        raise DataError(
+            f"{path}: not a readable npz ({exc.__class__.__name__}: {exc})") from None
     if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
         raise DataError(f"{path}: expected x of shape N×32×32×3, got {x.shape}")
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2)), y.astype(np.int64)

@@ -42,6 +42,7 @@ def read_wiring(model: nn.Module) -> Wiring:
     """The sign pattern of every prunable weight (the effective, masked weight)."""
     return Wiring({
         name: torch.sign(getattr(module, pname).detach()).to(torch.int8)
+        .contiguous(memory_format=torch.contiguous_format)  # flat indices are row-major
         for name, (module, pname) in prunable_weights(model).items()
     })
 

@@ -1,0 +1,71 @@
+"""Bit-swap moves on a wiring (AANN section 3.2).
+
+A bit-swap exchanges a nonzero weight (-1 or +1) with a zero weight inside one layer:
+``[1, 0, -1, 0, 1, -1] -> [0, 1, -1, 0, 1, -1]``. It keeps the layer's counts of -1, 0 and +1,
+so every network reached by swaps stays in the same *family*. First neighbours are one swap
+away, n-th neighbours n swaps.
+
+A swap is a pair of flat indices ``(src, dst)`` into the layer's weight: ``w[dst] = w[src]``
+then ``w[src] = 0``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..sparse.wiring import Wiring
+
+__all__ = ["sample_swaps", "apply_swap", "nth_neighbour", "max_neighbours"]
+
+
+def max_neighbours(w: torch.Tensor) -> int:
+    """How many distinct first neighbours a layer has: nonzeros x zeros."""
+    nnz = int((w != 0).sum())
+    return nnz * (w.numel() - nnz)
+
+
+def sample_swaps(w: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    """``k`` distinct swaps (a ``k x 2`` long tensor of flat indices) of layer weight ``w``.
+
+    Raises:
+        ValueError: ``k`` is larger than the number of distinct first neighbours.
+    """
+    flat = w.flatten()
+    nonzero = torch.nonzero(flat, as_tuple=True)[0]
+    zero = torch.nonzero(flat == 0, as_tuple=True)[0]
+    total = len(nonzero) * len(zero)
+    if k > total:
+        raise ValueError(f"neighbourhood size {k} is larger than the {total} distinct "
+                         f"first neighbours this layer has ({len(nonzero)} nonzero x "
+                         f"{len(zero)} zero weights)")
+    if k > total // 2:  # dense request: a permutation
+        pick = torch.randperm(total, generator=generator)[:k]
+    else:  # sparse request: draw, keep the first occurrence of each, in draw order
+        seen: dict[int, None] = {}
+        while len(seen) < k:
+            for v in torch.randint(total, (k - len(seen) + 8,), generator=generator).tolist():
+                if len(seen) < k:
+                    seen.setdefault(v, None)
+        pick = torch.tensor(list(seen), dtype=torch.long)
+    return torch.stack([nonzero[pick // len(zero)], zero[pick % len(zero)]], dim=1)
+
+
+def apply_swap(w: torch.Tensor, swap: torch.Tensor) -> torch.Tensor:
+    """Apply one swap in place to a layer weight; returns it."""
+    flat = w.view(-1)
+    src, dst = int(swap[0]), int(swap[1])
+    if flat[src] == 0 or flat[dst] != 0:
+        raise ValueError(f"swap ({src}, {dst}) must move a nonzero weight onto a zero weight")
+    flat[dst] = flat[src]
+    flat[src] = 0
+    return w
+
+
+def nth_neighbour(wiring: Wiring, layer: str, n: int, generator: torch.Generator) -> Wiring:
+    """A random n-th neighbour: ``n`` successive swaps in ``layer``."""
+    if layer not in wiring:
+        raise KeyError(f"no layer {layer!r}; the wiring has {', '.join(wiring)}")
+    out = wiring.clone()
+    for _ in range(n):
+        apply_swap(out[layer], sample_swaps(out[layer], 1, generator)[0])
+    return out
