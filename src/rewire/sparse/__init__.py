@@ -14,9 +14,9 @@ from .masks import (
 )
 from .report import format_report, sparsity_report
 from .ternary import Ternary, is_ternary, ternarize
-from .wiring import Wiring, read_wiring, write_wiring
+from .wiring import Wiring, random_wiring, read_wiring, write_wiring
 
 __all__ = ["Mask", "Ternary", "Wiring", "format_report", "get_mask", "is_sparse", "is_ternary",
            "layer_param", "load_packed", "masks", "pack_ternary", "prunable_weights",
-           "read_wiring", "save_packed", "set_mask", "sparsify", "sparsity", "sparsity_report",
-           "ternarize", "unpack_ternary", "write_wiring"]
+           "random_wiring", "read_wiring", "save_packed", "set_mask", "sparsify", "sparsity",
+           "sparsity_report", "ternarize", "unpack_ternary", "write_wiring"]

@@ -11,7 +11,7 @@ from torch import nn
 
 from .masks import prunable_weights, sparsify
 
-__all__ = ["Wiring", "read_wiring", "write_wiring"]
+__all__ = ["Wiring", "read_wiring", "write_wiring", "random_wiring"]
 
 
 class Wiring(dict):
@@ -66,3 +66,21 @@ def write_wiring(model: nn.Module, wiring: Wiring) -> nn.Module:
             param[0].mask.copy_(w != 0)
             param.original.copy_(w.to(param.original.dtype))
     return model
+
+
+def random_wiring(model: nn.Module, sparsity: float, seed: int = 0) -> Wiring:
+    """A random sparse ternary wiring for ``model``: in every layer exactly
+    ``round(sparsity * n)`` zeros at uniformly random places, the rest -1 or +1 at random."""
+    if not 0.0 <= sparsity < 1.0:
+        raise ValueError(f"sparsity must be in [0, 1), got {sparsity!r}")
+    g = torch.Generator().manual_seed(seed)
+    out = Wiring()
+    for name, (module, pname) in prunable_weights(model).items():
+        shape = getattr(module, pname).shape
+        n = int(torch.Size(shape).numel())
+        keep = n - round(sparsity * n)
+        flat = torch.zeros(n, dtype=torch.int8)
+        where = torch.randperm(n, generator=g)[:keep]
+        flat[where] = (torch.randint(0, 2, (keep,), generator=g) * 2 - 1).to(torch.int8)
+        out[name] = flat.view(shape)
+    return out
