@@ -4,14 +4,7 @@ import torch
 from rewire.data import load_dataset
 from rewire.models import create_model
 from rewire.prune import magnitude
-from rewire.search import (
-    AANNEvaluator,
-    apply_swap,
-    max_neighbours,
-    nth_neighbour,
-    sample_swaps,
-    scores_from_logits,
-)
+from rewire.search import AANNEvaluator, apply_swap, max_neighbours, nth_neighbour, sample_swaps
 from rewire.search.evaluator import LAYERS
 from rewire.sparse import read_wiring, ternarize, write_wiring
 from rewire.train import predict
@@ -98,7 +91,7 @@ def test_delta_path_equals_full_path_bit_for_bit(digits, layer, moves):
         apply_swap(nb[layer], s)
         full = ev.full_logits(nb)
         assert torch.equal(ev.neighbour_logits(layer, s), full)
-        acc, hinge = scores_from_logits(full, ev.y, ev.kappa)
+        acc, hinge = ev.scores(full)
         assert scored["accuracy"][i] == acc and scored["hinge"][i] == hinge
 
 
@@ -137,3 +130,33 @@ def test_write_wiring_of_evaluator_state_gives_the_same_model_accuracy(digits):
     write_wiring(model, ev.wiring())
     acc = (predict(model, digits.test.x).argmax(1) == digits.test.y).double().mean()
     assert abs(float(acc) - ev.accuracy) < 0.01
+
+
+def _check_delta(ev, moves, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    for layer in LAYERS:
+        swaps = sample_swaps(ev.w[layer], moves, g)
+        scored = ev.score_swaps(layer, swaps)
+        for i, s in enumerate(swaps):
+            nb = ev.wiring()
+            apply_swap(nb[layer], s)
+            full = ev.full_logits(nb)
+            assert torch.equal(ev.neighbour_logits(layer, s), full)
+            acc, hinge = ev.scores(full)
+            assert scored["accuracy"][i] == acc and scored["hinge"][i] == hinge
+
+
+def test_delta_equals_full_on_real_mnist_in_integer_float32(shared_data):
+    d = load_dataset("mnist", shared_data, download=False)
+    _, w = _wiring(0.9, seed=3, shape=(1, 28, 28))
+    ev = AANNEvaluator(w, d.val.x[:400], d.val.y[:400])
+    assert ev.scale == 255 and ev.dtype == torch.float32
+    _check_delta(ev, 60)
+
+
+def test_inputs_off_any_grid_use_exact_float64():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(150, 1, 8, 8, generator=g), torch.randint(0, 10, (150,), generator=g)
+    ev = AANNEvaluator(_wiring(0.8)[1], x, y)
+    assert ev.scale == 1 and ev.dtype == torch.float64
+    _check_delta(ev, 40)
