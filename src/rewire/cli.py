@@ -106,6 +106,37 @@ def cmd_report(a) -> None:
     print(json.dumps(rows, indent=1) if a.json else format_report(rows))
 
 
+def _neighbours(text: str):
+    """``64`` (every layer) or ``conv1=8,conv2=48,fc=2048``."""
+    if "=" not in text:
+        return int(text)
+    out = {}
+    for part in text.split(","):
+        name, _, k = part.partition("=")
+        name = name.strip()
+        out[name if name.endswith(".weight") else f"{name}.weight"] = int(k)
+    return out
+
+
+def cmd_sense(a) -> None:
+    from .experiments.sense_run import SenseRun, run_sense_experiment
+    from .search.sense import DEFAULT_NEIGHBOURS
+
+    _check_dataset(a)
+    neighbours = a.neighbours if a.neighbours is not None else dict(DEFAULT_NEIGHBOURS)
+    if isinstance(neighbours, dict):
+        neighbours = {**DEFAULT_NEIGHBOURS, **neighbours}
+    cfg = SenseRun(dataset=a.dataset, init=a.init, sparsity=a.sparsity, seed=a.seed,
+                   steps=a.steps, neighbours=neighbours, schedule=a.schedule, block=a.block,
+                   criterion=a.criterion, method=a.method, backprop_epochs=a.backprop_epochs,
+                   data_dir=a.data_dir)
+    r = run_sense_experiment(cfg, a.out, progress=sys.stderr.isatty())
+    print(f"{r['init']} start, sparsity {r['sparsity']:.3f}: val {r['start_val_accuracy']:.4f}"
+          f" -> {r['final_val_accuracy']:.4f}, test {r['start_test_accuracy']:.4f} -> "
+          f"{r['final_test_accuracy']:.4f} ({r['neighbours_scored']} neighbours scored, "
+          f"{r['seconds']:.0f}s); results in {a.out}/results.json")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .experiments.psiren_sweep import PAPER_SPARSITIES
 
@@ -126,6 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="local worker processes")
     p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("sense", help="SENSE: search the architecture manifold, no backprop")
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
+    p.add_argument("--init", default="random",
+                   help="'random', 'psiren' (runs p-SIREN first) or a model.pt / model.rwt")
+    p.add_argument("--sparsity", type=float, default=0.8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=300, help="neighbourhoods to score")
+    p.add_argument("--neighbours", type=_neighbours,
+                   help="neighbourhood size: N, or per layer conv1=8,conv2=48,fc=2048")
+    p.add_argument("--schedule", default="random3", choices=["random3", "round-robin", "fc"])
+    p.add_argument("--block", type=int, default=3, help="neighbourhoods per layer visit")
+    p.add_argument("--criterion", default="hinge", choices=["hinge", "accuracy"],
+                   help="score on validation: clamped margin (default) or the paper's accuracy")
+    p.add_argument("--method", default="sense", choices=["sense", "anneal"])
+    p.add_argument("--backprop-epochs", type=int, default=0,
+                   help="also train the same start with STE backprop (the baseline)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_sense)
 
     p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
     p.add_argument("model", help="model.pt or model.rwt from a run folder")

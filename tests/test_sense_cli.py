@@ -1,0 +1,65 @@
+import json
+
+import pytest
+import torch
+
+from rewire.cli import main
+from rewire.models import create_model
+from rewire.prune import magnitude
+from rewire.sparse import ternarize
+
+KEYS = {"init", "sparsity", "dataset", "start_val_accuracy", "final_val_accuracy",
+        "start_test_accuracy", "final_test_accuracy", "neighbours_scored"}
+
+
+def test_cli_sense_from_random_writes_results(tmp_path, capsys):
+    out = tmp_path / "s"
+    assert main(["sense", "--dataset", "digits", "--init", "random", "--sparsity", "0.8",
+                 "--steps", "30", "--neighbours", "conv1=4,conv2=8,fc=128",
+                 "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert KEYS <= set(r) and r["init"] == "random"
+    assert r["sparsity"] == pytest.approx(0.8, abs=1e-3)
+    assert r["final_val_accuracy"] > r["start_val_accuracy"]
+    assert r["start_counts"] == r["final_counts"]  # the family is kept
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 30
+    assert (out / "climb.png").is_file() and (out / "model.rwt").is_file()
+    assert "neighbours scored" in capsys.readouterr().out
+
+
+def _saved_model(tmp_path, shape, name="m.pt"):
+    m = ternarize(create_model("aann-mnist-cnn", shape))
+    magnitude(m, 0.9)
+    path = tmp_path / name
+    torch.save({"spec": m.rewire_spec, "state_dict": m.state_dict()}, path)
+    return path
+
+
+def test_cli_sense_from_a_saved_model(tmp_path):
+    path = _saved_model(tmp_path, (1, 8, 8))
+    out = tmp_path / "s"
+    assert main(["sense", "--init", str(path), "--steps", "3", "--neighbours", "4",
+                 "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["sparsity"] == pytest.approx(0.9, abs=1e-3)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--neighbours", "conv3=5"], "no layer 'conv3.weight'"),
+    (["--neighbours", "conv1=100000"], "larger than the"),
+    (["--schedule", "fc", "--criterion", "accuracy", "--sparsity", "1.5"],
+     "sparsity must be in [0, 1)"),
+])
+def test_cli_sense_errors(tmp_path, capsys, args, message):
+    assert main(["sense", "--steps", "2", *args, "--out", str(tmp_path / "s")]) == 2
+    assert message in capsys.readouterr().err
+    if "sparsity" in message:
+        assert not (tmp_path / "s").exists()
+
+
+def test_start_model_of_another_architecture(tmp_path, capsys):
+    path = _saved_model(tmp_path, (1, 28, 28))  # an MNIST-sized CNN, but digits are 8x8
+    assert main(["sense", "--dataset", "digits", "--init", str(path), "--steps", "2",
+                 "--out", str(tmp_path / "s")]) == 2
+    assert "another architecture" in capsys.readouterr().err
