@@ -63,3 +63,16 @@ def test_start_model_of_another_architecture(tmp_path, capsys):
     assert main(["sense", "--dataset", "digits", "--init", str(path), "--steps", "2",
                  "--out", str(tmp_path / "s")]) == 2
     assert "another architecture" in capsys.readouterr().err
+
+
+def test_cli_neighbours_views(tmp_path, capsys):
+    path = _saved_model(tmp_path, (1, 8, 8))
+    out = tmp_path / "nb"
+    assert main(["neighbours", str(path), "--count", "40", "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert set(r["layers"]) == {"conv1.weight", "conv2.weight", "fc.weight"}
+    for layer in r["layers"].values():
+        assert layer["min"] <= r["original_accuracy"] + 0.2 and layer["neighbours"] == 40
+        assert 0.0 <= layer["fraction_better"] <= 1.0
+    for name in ["histograms", "embed_tsne", "embed_lle", "embed_isomap"]:
+        assert (out / f"{name}.png").stat().st_size > 10_000

@@ -137,6 +137,17 @@ def cmd_sense(a) -> None:
           f"{r['seconds']:.0f}s); results in {a.out}/results.json")
 
 
+def cmd_neighbours(a) -> None:
+    from .experiments.neighbours_view import run_neighbours
+
+    _check_dataset(a)
+    s = run_neighbours(a.model, a.dataset, a.out, a.count, a.split, a.seed, a.data_dir)
+    print(f"original {s['split']} accuracy {s['original_accuracy']:.4f}")
+    for layer, r in s["layers"].items():
+        print(f"{layer:14} {r['neighbours']} first neighbours: mean {r['mean']:.4f}, "
+              f"range {r['min']:.4f}-{r['max']:.4f}, better {r['fraction_better']:.1%}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .experiments.psiren_sweep import PAPER_SPARSITIES
 
@@ -177,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also train the same start with STE backprop (the baseline)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_sense)
+
+    p = sub.add_parser("neighbours", help="first-neighbour histograms and embeddings")
+    p.add_argument("model", help="model.pt or model.rwt of a ternary AANN CNN")
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--data-dir")
+    p.add_argument("--count", type=int, default=500, help="first neighbours per layer")
+    p.add_argument("--split", default="test", choices=["test", "val"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_neighbours)
 
     p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
     p.add_argument("model", help="model.pt or model.rwt from a run folder")
