@@ -49,6 +49,7 @@ class SenseConfig:
     cooling: float = 0.99  # annealing: temperature factor per step
     kappa: float = 2.0
     ensemble: int = 5  # members of the final family ensemble
+    max_seconds: float = 0.0  # stop after this much search time (0: no limit)
     seed: int = 0
 
     def __post_init__(self):
@@ -114,11 +115,13 @@ def run_sense(cfg: SenseConfig, wiring: Wiring, val: Split, test: Split,
         first = state["first"]
     current = ev.accuracy if cfg.criterion == "accuracy" else ev.hinge
     snap_every = max(1, cfg.steps // (2 * max(cfg.ensemble, 1)))
-    t0 = time.time()
+    t0 = time.time() - (history[-1]["seconds"] if history else 0.0)  # time across resumes
     from tqdm.auto import tqdm
 
     bar = tqdm(range(len(history), cfg.steps), desc="SENSE", disable=not progress)
     for step in bar:
+        if cfg.max_seconds and time.time() - t0 > cfg.max_seconds:
+            break
         layer = layer_for_step(cfg.schedule, step, cfg.seed, cfg.block)
         g = torch.Generator().manual_seed(cfg.seed * 7_919 + step)
         swaps = sample_swaps(ev.w[layer], cfg.neighbours[layer], g)
