@@ -77,14 +77,9 @@ def test_full_path_matches_the_float32_model(digits):
     assert torch.equal(ev.full_logits(w), ev.logits)
 
 
-@pytest.mark.parametrize("layer,moves", [("fc.weight", 2000), ("conv2.weight", 600),
-                                         ("conv1.weight", 400)])
-def test_delta_path_equals_full_path_bit_for_bit(digits, layer, moves):
-    """Thousands of random swaps: delta logits == full-forward logits exactly."""
-    _, w = _wiring(0.85, seed=1)
-    ev = AANNEvaluator(w, digits.val.x, digits.val.y)
-    g = torch.Generator().manual_seed(7)
-    swaps = sample_swaps(ev.w[layer], moves, g)
+def _check_delta(ev, layer, moves, seed=7):
+    """Random swaps in ``layer``: delta logits == full-forward logits exactly, same scores."""
+    swaps = sample_swaps(ev.w[layer], moves, torch.Generator().manual_seed(seed))
     scored = ev.score_swaps(layer, swaps)
     for i, s in enumerate(swaps):
         nb = ev.wiring()
@@ -93,6 +88,14 @@ def test_delta_path_equals_full_path_bit_for_bit(digits, layer, moves):
         assert torch.equal(ev.neighbour_logits(layer, s), full)
         acc, hinge = ev.scores(full)
         assert scored["accuracy"][i] == acc and scored["hinge"][i] == hinge
+
+
+@pytest.mark.parametrize("layer,moves", [("fc.weight", 2000), ("conv2.weight", 600),
+                                         ("conv1.weight", 400)])
+def test_delta_path_equals_full_path_bit_for_bit(digits, layer, moves):
+    """Thousands of random swaps: delta logits == full-forward logits exactly."""
+    _, w = _wiring(0.85, seed=1)
+    _check_delta(AANNEvaluator(w, digits.val.x, digits.val.y), layer, moves)
 
 
 def test_accepting_moves_keeps_caches_exact(digits):
@@ -132,26 +135,13 @@ def test_write_wiring_of_evaluator_state_gives_the_same_model_accuracy(digits):
     assert abs(float(acc) - ev.accuracy) < 0.01
 
 
-def _check_delta(ev, moves, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for layer in LAYERS:
-        swaps = sample_swaps(ev.w[layer], moves, g)
-        scored = ev.score_swaps(layer, swaps)
-        for i, s in enumerate(swaps):
-            nb = ev.wiring()
-            apply_swap(nb[layer], s)
-            full = ev.full_logits(nb)
-            assert torch.equal(ev.neighbour_logits(layer, s), full)
-            acc, hinge = ev.scores(full)
-            assert scored["accuracy"][i] == acc and scored["hinge"][i] == hinge
-
-
 def test_delta_equals_full_on_real_mnist_in_integer_float32(shared_data):
     d = load_dataset("mnist", shared_data, download=False)
     _, w = _wiring(0.9, seed=3, shape=(1, 28, 28))
     ev = AANNEvaluator(w, d.val.x[:400], d.val.y[:400])
     assert ev.scale == 255 and ev.dtype == torch.float32
-    _check_delta(ev, 60)
+    for layer in LAYERS:
+        _check_delta(ev, layer, 60)
 
 
 def test_inputs_off_any_grid_use_exact_float64():
@@ -159,4 +149,5 @@ def test_inputs_off_any_grid_use_exact_float64():
     x, y = torch.rand(150, 1, 8, 8, generator=g), torch.randint(0, 10, (150,), generator=g)
     ev = AANNEvaluator(_wiring(0.8)[1], x, y)
     assert ev.scale == 1 and ev.dtype == torch.float64
-    _check_delta(ev, 40)
+    for layer in LAYERS:
+        _check_delta(ev, layer, 40)
