@@ -36,8 +36,8 @@ def test_schedules():
 
 
 def test_sense_climbs_and_keeps_the_family(digits, start):
-    r = run_sense(SenseConfig(steps=40, neighbours=SMALL), start, digits.val, digits.test,
-                  progress=False)
+    r = run_sense(SenseConfig(steps=40, neighbours=SMALL, accept_top=1), start, digits.val,
+                  digits.test, progress=False)
     assert r["wiring"].same_family(start)
     assert r["final_val_accuracy"] > r["start_val_accuracy"] + 0.1
     hinge = [h["val_hinge"] for h in r["history"]]
@@ -82,3 +82,16 @@ def test_bad_configurations(start, digits):
     too_many = {**SMALL, "conv1.weight": 10**9}
     with pytest.raises(ValueError, match="larger than the .* neighbours the layer allows"):
         run_sense(SenseConfig(neighbours=too_many), start, digits.val, digits.test)
+
+
+def test_accepting_several_moves_per_neighbourhood_climbs_faster(digits, start):
+    one = run_sense(SenseConfig(steps=40, neighbours=SMALL, accept_top=1), start, digits.val,
+                    digits.test, progress=False)
+    four = run_sense(SenseConfig(steps=40, neighbours=SMALL, accept_top=4), start, digits.val,
+                     digits.test, progress=False)
+    assert four["accepted_moves"] > one["accepted_moves"]
+    assert four["final_val_accuracy"] > one["final_val_accuracy"]
+    assert four["wiring"].same_family(start)
+    hinge = [h["val_hinge"] for h in four["history"]]
+    assert all(b >= a for a, b in zip(hinge, hinge[1:]))  # every extra move improves too
+    assert max(h["moves"] for h in four["history"]) <= 4

@@ -129,7 +129,7 @@ def cmd_sense(a) -> None:
     cfg = SenseRun(dataset=a.dataset, init=a.init, sparsity=a.sparsity, seed=a.seed,
                    steps=a.steps, neighbours=neighbours, schedule=a.schedule, block=a.block,
                    criterion=a.criterion, method=a.method, backprop_epochs=a.backprop_epochs,
-                   max_minutes=a.max_minutes, data_dir=a.data_dir)
+                   accept_top=a.accept_top, max_minutes=a.max_minutes, data_dir=a.data_dir)
     r = run_sense_experiment(cfg, a.out, progress=sys.stderr.isatty())
     print(f"{r['init']} start, sparsity {r['sparsity']:.3f}: val {r['start_val_accuracy']:.4f}"
           f" -> {r['final_val_accuracy']:.4f}, test {r['start_test_accuracy']:.4f} -> "
@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--criterion", default="hinge", choices=["hinge", "accuracy"],
                    help="score on validation: clamped margin (default) or the paper's accuracy")
     p.add_argument("--method", default="sense", choices=["sense", "anneal"])
+    p.add_argument("--accept-top", type=int, default=4,
+                   help="moves accepted per neighbourhood: after the best, the next-best while "
+                        "they still improve (re-scored exactly); 1 is the paper's SENSE")
     p.add_argument("--max-minutes", type=float, default=0.0,
                    help="stop the search after this many minutes (0: run all steps)")
     p.add_argument("--backprop-epochs", type=int, default=0,

@@ -48,6 +48,7 @@ class SenseRun:
     block: int = 3
     criterion: str = "hinge"
     method: str = "sense"
+    accept_top: int = 4
     backprop_epochs: int = 0  # the baseline: STE backprop from the same start
     max_minutes: float = 0.0  # search time budget (0: no limit)
     data_dir: str | None = None
@@ -87,7 +88,8 @@ def run_sense_experiment(cfg: SenseRun, out, progress: bool = True) -> dict:
         cfg.neighbours = dict.fromkeys(LAYERS, cfg.neighbours)
     sense_cfg = SenseConfig(steps=cfg.steps, neighbours=cfg.neighbours, schedule=cfg.schedule,
                             block=cfg.block, criterion=cfg.criterion, method=cfg.method,
-                            max_seconds=cfg.max_minutes * 60, seed=cfg.seed)  # validates
+                            accept_top=cfg.accept_top, max_seconds=cfg.max_minutes * 60,
+                            seed=cfg.seed)  # validates before any work
     run = RunFolder(out, {"experiment": "sense", **asdict(cfg)})
     data = load_dataset(cfg.dataset, cfg.data_dir)
     model = create_model("aann-mnist-cnn", data.input_shape, data.num_classes)

@@ -50,6 +50,7 @@ class SenseConfig:
     kappa: float = 2.0
     ensemble: int = 5  # members of the final family ensemble
     max_seconds: float = 0.0  # stop after this much search time (0: no limit)
+    accept_top: int = 4  # moves accepted per neighbourhood (1: the paper's best neighbour only)
     seed: int = 0
 
     def __post_init__(self):
@@ -66,8 +67,9 @@ class SenseConfig:
         if unknown:
             raise KeyError(f"no layer {sorted(unknown)[0]!r}; the AANN CNN has "
                            f"{', '.join(LAYERS)}")
-        if min(self.neighbours.values()) < 1 or self.steps < 0 or self.block < 1:
-            raise ValueError("neighbours and block must be >= 1 and steps >= 0")
+        if min(self.neighbours.values()) < 1 or self.steps < 0 or self.block < 1 \
+                or self.accept_top < 1:
+            raise ValueError("neighbours, block and accept_top must be >= 1 and steps >= 0")
 
 
 def layer_for_step(schedule: str, step: int, seed: int, block: int = 3) -> str:
@@ -133,12 +135,18 @@ def run_sense(cfg: SenseConfig, wiring: Wiring, val: Split, test: Split,
         if cfg.method == "anneal" and not accept:
             temp = cfg.temperature * cfg.cooling**step
             accept = bool(torch.rand((), generator=g) < math.exp(gain / max(temp, 1e-12)))
+        scored, moves = len(swaps), 0
         if accept:
             ev.accept(layer, swaps[best])
             ev_test.accept(layer, swaps[best])
             current = ev.accuracy if cfg.criterion == "accuracy" else ev.hinge
-        record = {"step": step + 1, "layer": layer, "accepted": accept,
-                  "neighbours": len(swaps), "best_neighbour_val_accuracy":
+            moves = 1
+            if cfg.accept_top > 1:
+                pool = swaps[key.argsort(descending=True)[1:4 * cfg.accept_top]]
+                more, rescored, current = _accept_more(ev, ev_test, layer, pool, cfg, current)
+                moves, scored = moves + more, scored + rescored
+        record = {"step": step + 1, "layer": layer, "accepted": accept, "moves": moves,
+                  "neighbours": scored, "best_neighbour_val_accuracy":
                   float(scores["accuracy"][best]), "val_accuracy": ev.accuracy,
                   "val_hinge": ev.hinge, "test_accuracy": ev_test.accuracy,
                   "seconds": time.time() - t0}
@@ -159,12 +167,34 @@ def run_sense(cfg: SenseConfig, wiring: Wiring, val: Split, test: Split,
         **first,
         "final_val_accuracy": ev.accuracy, "final_test_accuracy": ev_test.accuracy,
         "neighbours_scored": sum(r["neighbours"] for r in history),
-        "accepted_moves": sum(r["accepted"] for r in history),
+        "accepted_moves": sum(r.get("moves", int(r["accepted"])) for r in history),
         "ensemble_size": len(members),
         "ensemble_test_accuracy": _ensemble_accuracy(ev_test, members),
         "ensemble_val_accuracy": _ensemble_accuracy(ev, members),
         "history": history, "wiring": final,
     }
+
+
+def _accept_more(ev, ev_test, layer, pool, cfg, current):
+    """After the best neighbour is taken, keep taking the next-best swaps while they still
+    improve the (re-scored, exact) criterion; returns (moves, neighbours scored, score)."""
+    moves = rescored = 0
+    while moves < cfg.accept_top - 1 and len(pool):
+        flat = ev.w[layer].view(-1)
+        pool = pool[(flat[pool[:, 0]] != 0) & (flat[pool[:, 1]] == 0)]  # still valid swaps
+        if not len(pool):
+            break
+        key = _key(ev.score_swaps(layer, pool), cfg.criterion)
+        rescored += len(pool)
+        b = int(key.argmax())
+        if float(key[b]) <= current:
+            break
+        ev.accept(layer, pool[b])
+        ev_test.accept(layer, pool[b])
+        current = ev.accuracy if cfg.criterion == "accuracy" else ev.hinge
+        pool = torch.cat([pool[:b], pool[b + 1:]])
+        moves += 1
+    return moves, rescored, current
 
 
 def _ensemble_accuracy(ev: AANNEvaluator, members: list[Wiring]) -> float:
