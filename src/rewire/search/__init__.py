@@ -1,7 +1,6 @@
 """Search over wirings: bit-swap moves, exact full and delta evaluators."""
 
-from .evaluator import AANNEvaluator, scores_from_logits
+from .evaluator import AANNEvaluator
 from .moves import apply_swap, max_neighbours, nth_neighbour, sample_swaps
 
-__all__ = ["AANNEvaluator", "apply_swap", "max_neighbours", "nth_neighbour", "sample_swaps",
-           "scores_from_logits"]
+__all__ = ["AANNEvaluator", "apply_swap", "max_neighbours", "nth_neighbour", "sample_swaps"]

@@ -29,8 +29,9 @@ import torch
 import torch.nn.functional as F
 
 from ..sparse.wiring import Wiring
+from .moves import apply_swap
 
-__all__ = ["AANNEvaluator", "scores_from_logits", "LAYERS"]
+__all__ = ["AANNEvaluator", "LAYERS"]
 
 LAYERS = ("conv1.weight", "conv2.weight", "fc.weight")
 
@@ -48,12 +49,6 @@ def _score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):
     others = logits.scatter(-1, index, float("-inf")).amax(-1)
     margin = (true - others).clamp(-kappa, kappa)
     return correct.double().sum(-1), margin.double().sum(-1)
-
-
-def scores_from_logits(logits: torch.Tensor, y: torch.Tensor, kappa: float):
-    """Accuracy and mean clamped margin (hinge) of ``(..., N, C)`` logits."""
-    correct, hinge = _score_sums(logits, y, kappa)
-    return correct / len(y), hinge / len(y)
 
 
 class AANNEvaluator:
@@ -173,7 +168,7 @@ class AANNEvaluator:
             for c, z, p in zip(chans, z1c, p1c):
                 self.z1[c], self.p1[c] = z, p
                 self.p1pad[c, :, self.pad2:-self.pad2, self.pad2:-self.pad2] = p
-        _swap_in_place(self.w[layer], swap)
+        apply_swap(self.w[layer], swap)
         self._rescore()
 
     # fc ------------------------------------------------------------------------
@@ -206,7 +201,6 @@ class AANNEvaluator:
         active = margin.abs() <= kappa + 2 * self.scale
         base_acc, base_hinge = _score_sums(L[~active], self.y[~active], kappa)
         L, y, true = L[active], self.y[active], true[active]
-        m = len(y)
         qlt, qgt = _pair_tables(L, y)  # C*C x M: best other class below / above the label
         # fc input transposed (features x images): a feature's values are one contiguous row
         fT = self.f[:, active].transpose(1, 2).reshape(-1, int(active.sum()))
@@ -235,7 +229,6 @@ class AANNEvaluator:
             mar = (new_true - torch.maximum(lt, gt)).clamp(-kappa, kappa)
             acc[sl] = (correct.double().sum(1) + base_acc) / n
             hinge[sl] = (mar.double().sum(1) + base_hinge) / (n * self.scale)
-        assert m == len(y)
         return {"accuracy": acc, "hinge": hinge}
 
     # conv2 ---------------------------------------------------------------------
@@ -331,10 +324,3 @@ def _unravel(idx: int, shape) -> tuple[int, ...]:
         out.append(idx % size)
         idx //= size
     return tuple(reversed(out))
-
-
-def _swap_in_place(w: torch.Tensor, swap: torch.Tensor) -> None:
-    flat = w.view(-1)
-    src, dst = int(swap[0]), int(swap[1])
-    flat[dst] = flat[src]
-    flat[src] = 0
