@@ -95,3 +95,9 @@ def test_accepting_several_moves_per_neighbourhood_climbs_faster(digits, start):
     hinge = [h["val_hinge"] for h in four["history"]]
     assert all(b >= a for a, b in zip(hinge, hinge[1:]))  # every extra move improves too
     assert max(h["moves"] for h in four["history"]) <= 4
+
+
+def test_ensemble_snapshots_do_not_depend_on_the_step_budget(digits, start):
+    r = run_sense(SenseConfig(steps=10**6, max_seconds=3, neighbours=SMALL, snapshot_every=5,
+                              ensemble=3), start, digits.val, digits.test, progress=False)
+    assert len(r["history"]) >= 10 and r["ensemble_size"] == 3

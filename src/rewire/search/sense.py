@@ -49,6 +49,7 @@ class SenseConfig:
     cooling: float = 0.99  # annealing: temperature factor per step
     kappa: float = 2.0
     ensemble: int = 5  # members of the final family ensemble
+    snapshot_every: int = 100  # steps between ensemble snapshots (the last ones are kept)
     max_seconds: float = 0.0  # stop after this much search time (0: no limit)
     accept_top: int = 4  # moves accepted per neighbourhood (1: the paper's best neighbour only)
     seed: int = 0
@@ -116,7 +117,6 @@ def run_sense(cfg: SenseConfig, wiring: Wiring, val: Split, test: Split,
     if history:
         first = state["first"]
     current = ev.accuracy if cfg.criterion == "accuracy" else ev.hinge
-    snap_every = max(1, cfg.steps // (2 * max(cfg.ensemble, 1)))
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)  # time across resumes
     from tqdm.auto import tqdm
 
@@ -151,7 +151,7 @@ def run_sense(cfg: SenseConfig, wiring: Wiring, val: Split, test: Split,
                   "val_hinge": ev.hinge, "test_accuracy": ev_test.accuracy,
                   "seconds": time.time() - t0}
         history.append(record)
-        if (step + 1) % snap_every == 0:
+        if (step + 1) % cfg.snapshot_every == 0:
             snapshots = [*snapshots[-(cfg.ensemble - 1):], (step + 1, ev.wiring())]
         bar.set_postfix(val=f"{ev.accuracy:.4f}", test=f"{ev_test.accuracy:.4f}", layer=layer)
         if log is not None:
