@@ -21,3 +21,11 @@ def shared_data() -> Path:
     if not (path / "SHA256SUMS").is_file():
         pytest.skip(f"real data folder not found at {path} (set REWIRE_TEST_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8×8 digits (embedded, offline) with the library's fixed splits."""
+    from rewire.data import load_dataset
+
+    return load_dataset("digits")

@@ -2,6 +2,7 @@
 
     rewire siren --dataset digits --sparsity 0.9 --out runs/digits
     rewire sweep --dataset mnist --data-dir ../shared/data --out runs/psiren-mnist
+    rewire freenet --dataset mnist --k 100 --data-dir ../shared/data --out runs/freenet
     rewire report runs/digits/model.rwt
 """
 
@@ -148,7 +149,60 @@ def cmd_neighbours(a) -> None:
               f"range {r['min']:.4f}-{r['max']:.4f}, better {r['fraction_better']:.1%}")
 
 
+def _freenet_run(a, dataset: str):
+    from .experiments.freenet_run import FreeNetRun
+
+    return FreeNetRun(dataset=dataset, k=getattr(a, "k", 30), epochs=a.epochs,
+                      epsilon=a.epsilon, iterations=a.iterations, update_every=a.update_every,
+                      stats_examples=a.stats_examples, lr=a.lr, batch_size=a.batch_size,
+                      seed=getattr(a, "seed", 0), baseline=a.baseline, data_dir=a.data_dir)
+
+
+def cmd_freenet(a) -> None:
+    from .experiments.freenet_run import run_freenet
+
+    _check_dataset(a)
+    r = run_freenet(_freenet_run(a, a.dataset), a.out, progress=sys.stderr.isatty())
+    print(f"FreeNet(k={r['k']}) on {r['dataset']}: test {r['freenet_test_accuracy']:.4f}, "
+          f"{r['freenet_params']} parameters, {r['live_edges']}/{r['dense_edges']} live edges, "
+          f"depth {r['depth']}, {r['graph_updates']} graph updates")
+    if "fcnn_test_accuracy" in r:
+        print(f"matched FCNN (width {r['fcnn_width']}): test {r['fcnn_test_accuracy']:.4f}, "
+              f"{r['fcnn_params']} parameters")
+    print(f"results in {a.out}/results.json")
+
+
+def cmd_freenet_table(a) -> None:
+    from .data import load_dataset
+    from .experiments.freenet_run import run_table
+
+    for d in a.datasets:
+        if d not in DATASETS:
+            raise ValueError(f"unknown dataset {d!r}; expected one of {', '.join(DATASETS)}")
+        load_dataset(d, a.data_dir)  # fetch once, up front
+    s = run_table(_freenet_run(a, a.datasets[0]), a.out, a.datasets, a.ks, a.seeds, a.workers,
+                  a.ray_address)
+    print(open(f"{a.out}/table.md").read() if s["rows"] else "no runs")
+
+
+def _freenet_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
+    p.add_argument("--epochs", type=int, default=20, help="training budget of each model")
+    p.add_argument("--epsilon", type=float, default=0.25,
+                   help="co-activation threshold: prune/add where NCIM/NCAM > 1 - epsilon")
+    p.add_argument("--iterations", type=int, default=20, help="most graph updates")
+    p.add_argument("--update-every", type=int, default=1, help="epochs between graph updates")
+    p.add_argument("--stats-examples", type=int, default=10_000,
+                   help="training examples behind NCAM/NCIM (0: all)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--baseline", choices=["fcnn", "none"], default="fcnn",
+                   help="also train the parameter-matched fully connected net")
+    p.add_argument("--out", required=True, help="run folder (re-run to resume)")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .experiments.freenet_run import PAPER_KS
     from .experiments.psiren_sweep import PAPER_SPARSITIES
 
     parser = argparse.ArgumentParser(prog="rewire", description=__doc__.split("\n")[0])
@@ -203,6 +257,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_neighbours)
+
+    p = sub.add_parser("freenet", help="FreeNet(k) by FreeEvolve vs the matched FCNN")
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--k", type=int, default=30, help="neurons in the DAG")
+    p.add_argument("--seed", type=int, default=0)
+    _freenet_args(p)
+    p.set_defaults(func=cmd_freenet)
+
+    p = sub.add_parser("freenet-table", help="FreeNets Table 2: datasets x k x seeds")
+    p.add_argument("--datasets", type=lambda t: t.split(","),
+                   default=["mnist", "fashion-mnist", "emnist"])
+    p.add_argument("--ks", type=_ints, default=PAPER_KS)
+    p.add_argument("--seeds", type=_ints, default=[0, 1, 2])
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
+    _freenet_args(p)
+    p.set_defaults(func=cmd_freenet_table)
 
     p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
     p.add_argument("model", help="model.pt or model.rwt from a run folder")

@@ -162,6 +162,7 @@ def fit(
         if progress:
             tqdm.write(_describe(record))
         if log is not None:
+            Path(log).parent.mkdir(parents=True, exist_ok=True)
             with open(log, "a") as f:
                 f.write(json.dumps(record) + "\n")
         if ckpt is not None:
