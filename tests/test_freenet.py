@@ -188,3 +188,19 @@ def test_free_evolve_on_digits_keeps_a_dag_and_learns(tmp_path, digits):
     assert max(r["val_accuracy"] for r in hist) > 0.9
     lines = (tmp_path / "updates.jsonl").read_text().splitlines()
     assert len(lines) >= 1 and (tmp_path / "coactivation.npz").is_file()
+
+
+def test_every_layered_net_is_a_freenet_subgraph():
+    from rewire.experiments.freenet_theorem import embed_layered, layer_splits, layered_net
+
+    assert layer_splits(5) == [[5], [3, 2], [2, 2, 1]]
+    torch.manual_seed(0)
+    x = torch.randn(50, 1)
+    for widths in ([6], [3, 3], [2, 2, 2]):
+        net = layered_net(widths)
+        for dense in (False, True):
+            free = embed_layered(net, dense=dense)
+            assert free.k == 6
+            assert torch.allclose(free(x), net(x), atol=1e-6)
+        assert embed_layered(net, dense=False).live_edges == sum(
+            a * b for a, b in zip(widths, widths[1:]))

@@ -155,7 +155,8 @@ def _freenet_run(a, dataset: str):
     return FreeNetRun(dataset=dataset, k=getattr(a, "k", 30), epochs=a.epochs,
                       epsilon=a.epsilon, iterations=a.iterations, update_every=a.update_every,
                       stats_examples=a.stats_examples, lr=a.lr, batch_size=a.batch_size,
-                      seed=getattr(a, "seed", 0), baseline=a.baseline, data_dir=a.data_dir)
+                      seed=getattr(a, "seed", 0), baseline=a.baseline,
+                      standardize=not a.raw_inputs, data_dir=a.data_dir)
 
 
 def cmd_freenet(a) -> None:
@@ -185,6 +186,18 @@ def cmd_freenet_table(a) -> None:
     print(open(f"{a.out}/table.md").read() if s["rows"] else "no runs")
 
 
+def cmd_freenet_theorem(a) -> None:
+    from .experiments.freenet_theorem import polynomial_check
+
+    if a.k < 2:
+        raise ValueError(f"k must be >= 2 for a degree-k polynomial check, got {a.k}")
+    r = polynomial_check(a.k, a.steps, a.seeds, out=a.out)
+    for name, mse in r["mse"].items():
+        print(f"{name:16} MSE {mse:.4g}")
+    print(f"FreeNet / best layered ({r['best_layered']}): {r['freenet_vs_best_layered']:.3f}; "
+          f"results in {a.out}/results.json")
+
+
 def _freenet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
     p.add_argument("--epochs", type=int, default=20, help="training budget of each model")
@@ -194,8 +207,10 @@ def _freenet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--update-every", type=int, default=1, help="epochs between graph updates")
     p.add_argument("--stats-examples", type=int, default=10_000,
                    help="training examples behind NCAM/NCIM (0: all)")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--raw-inputs", action="store_true",
+                   help="do not standardise inputs by the training mean and std")
     p.add_argument("--baseline", choices=["fcnn", "none"], default="fcnn",
                    help="also train the parameter-matched fully connected net")
     p.add_argument("--out", required=True, help="run folder (re-run to resume)")
@@ -274,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
     _freenet_args(p)
     p.set_defaults(func=cmd_freenet_table)
+
+    p = sub.add_parser("freenet-theorem",
+                       help="FreeNets Theorem 1: degree-k polynomial, FreeNet vs layered nets")
+    p.add_argument("--k", type=int, default=6, help="neurons, and the polynomial's degree")
+    p.add_argument("--steps", type=int, default=4000, help="full-batch Adam steps per fit")
+    p.add_argument("--seeds", type=int, default=10, help="fits per model; the best is kept")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_freenet_theorem)
 
     p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
     p.add_argument("model", help="model.pt or model.rwt from a run folder")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import load_dataset
+from ..data import Split, Splits, load_dataset
 from ..freenet import EvolveConfig, FreeNet, count_params, fcnn, free_evolve, matched_width
 from ..freenet.evolve import read_updates
 from ..freenet.inference import LiveFreeNet
@@ -46,10 +46,11 @@ class FreeNetRun:
     iterations: int = 20
     update_every: int = 1
     stats_examples: int = 10_000
-    lr: float = 1e-3
-    batch_size: int = 64
+    lr: float = 2e-3
+    batch_size: int = 128
     seed: int = 0
     baseline: str = "fcnn"  # "fcnn" or "none"
+    standardize: bool = True  # inputs shifted and scaled by the training mean and std
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -72,6 +73,8 @@ def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
     if run.file("results.json").is_file():
         return json.loads(run.file("results.json").read_text())
     data = load_dataset(cfg.dataset, cfg.data_dir)
+    if cfg.standardize:
+        data = standardized(data)
     d_in = int(np.prod(data.input_shape))
     torch.manual_seed(cfg.seed)
     net = FreeNet(d_in, cfg.k, data.num_classes)
@@ -108,6 +111,16 @@ def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
 
     plot_run(out)
     return res
+
+
+def standardized(data: Splits) -> Splits:
+    """Every split shifted and scaled by the mean and std of the training pixels."""
+    mean, std = data.train.x.mean(), data.train.x.std()
+
+    def f(s: Split) -> Split:
+        return Split((s.x - mean) / std, s.y)
+
+    return replace(data, train=f(data.train), val=f(data.val), test=f(data.test))
 
 
 def _table_task(cfg: dict, out: str) -> dict:

@@ -32,8 +32,8 @@ class EvolveConfig:
     iterations: int = 20  # most graph updates
     update_every: int = 1  # epochs between updates
     stats_examples: int = 10_000  # training examples behind NCAM/NCIM (0: all)
-    lr: float = 1e-3
-    batch_size: int = 64
+    lr: float = 2e-3
+    batch_size: int = 128
     seed: int = 0
 
     def __post_init__(self):
