@@ -139,7 +139,7 @@ def run_table(base: FreeNetRun, out, datasets=("mnist", "fashion-mnist", "emnist
     RunFolder(out, config)
     tasks = [{"cfg": asdict(replace(base, dataset=d, k=k, seed=s)),
               "out": str(out / "runs" / f"{d}_k{k}_seed{s}")}
-             for d in datasets for s in seeds for k in ks]
+             for s in seeds for d in datasets for k in ks]  # a whole table per seed first
     results = run_tasks(_table_task, tasks, workers, ray_address=ray_address,
                         desc="FreeNet runs")
     return summarize_table(results, out)
