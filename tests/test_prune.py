@@ -1,12 +1,15 @@
+import copy
+
 import pytest
 import torch
 import torch.nn.utils.prune as torch_prune
 from torch import nn
 
+from rewire import prune
 from rewire.data import load_dataset
 from rewire.models import create_model
 from rewire.prune import GradualPruning, Magnitude, gradual_amount, magnitude
-from rewire.sparse import masks, sparsify, sparsity_report
+from rewire.sparse import masks, sparsify, sparsity, sparsity_report
 from rewire.train import fit
 
 
@@ -72,10 +75,128 @@ def test_gradual_pruning_reaches_exact_target_through_fit():
         assert row["zero"] == round(0.9 * row["weights"])
 
 
-@pytest.mark.parametrize("amount", [-0.1, 1.0, 1.5])
+@pytest.mark.parametrize("amount", [-0.1, 1.01, 1.5, True])
 def test_amount_outside_range_is_an_error(amount):
-    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
         magnitude(_mlp(), amount)
+
+
+def test_amount_one_prunes_everything():
+    model = magnitude(_mlp(), 1.0, scope="global")
+    assert all(not m.any() for m in masks(model).values())
+
+
+def test_a_model_without_weights_is_an_error():
+    with pytest.raises(ValueError, match="no prunable weights"):
+        magnitude(nn.Sequential(nn.ReLU(), nn.Flatten()), 0.5)
+
+
+def _live_counts(model):
+    return {k: int(v.sum()) for k, v in masks(model).items()}
+
+
+def test_class_uniform_is_per_layer_and_class_blinded_is_one_threshold():
+    a, b = _mlp(), _mlp()
+    magnitude(a, 0.6, scope="layer")
+    magnitude(b, 0.6, scope="global")
+    sizes = {"0.weight": 600, "2.weight": 200, "4.weight": 40}
+    assert _live_counts(a) == {k: n - round(0.6 * n) for k, n in sizes.items()}
+    assert sum(_live_counts(b).values()) == 840 - round(0.6 * 840)
+    assert _live_counts(b) != _live_counts(a)
+
+
+def test_class_distributed_ranks_magnitude_over_layer_std():
+    model = _mlp()
+    with torch.no_grad():
+        model[0].weight.mul_(10.0)  # a layer of large weights: blinded would spare it
+    w = {n: model[i].weight.detach().clone() for i, n in
+         ((0, "0.weight"), (2, "2.weight"), (4, "4.weight"))}
+    prune.class_distributed(model, 0.5)
+    scaled = torch.cat([(w[n].abs() / w[n].std()).flatten() for n in w])
+    kept = torch.cat([masks(model)[n].flatten() for n in w])
+    assert scaled[kept].min() >= scaled[~kept].max()
+    # scaling by the std makes the choice scale-free: a 10x layer loses the same share
+    blinded = magnitude(_mlp_scaled(), 0.5, scope="global")
+    assert masks(blinded)["0.weight"].float().mean() > masks(model)["0.weight"].float().mean()
+
+
+def _mlp_scaled():
+    m = _mlp()
+    with torch.no_grad():
+        m[0].weight.mul_(10.0)
+    return m
+
+
+def test_random_is_seeded_and_exact():
+    a = prune.random(_mlp(), 0.7, seed=3)
+    b = prune.random(_mlp(), 0.7, seed=3)
+    c = prune.random(_mlp(), 0.7, seed=4)
+    assert all(torch.equal(masks(a)[k], masks(b)[k]) for k in masks(a))
+    assert any(not torch.equal(masks(a)[k], masks(c)[k]) for k in masks(a))
+    assert sum(_live_counts(a).values()) == 840 - round(0.7 * 840)
+
+
+def test_obd_hessian_diagonal_matches_the_exact_one_on_a_quadratic():
+    # loss = 0.5 * sum(h * w^2) has Hessian diag(h): Hutchinson is exact for diagonal H
+    torch.manual_seed(0)
+    lin = nn.Linear(6, 1, bias=False)
+    h = torch.rand(1, 6) + 0.1
+
+    def loss(out, _):
+        return 0.5 * (h * lin.parametrizations.weight.original ** 2).sum() + 0 * out.sum()
+
+    method = prune.OptimalBrainDamage(torch.zeros(1, 6), None, samples=2, loss=loss)
+    sparsify(lin)
+    s = method.scores(lin, ["weight"])["weight"]
+    assert torch.allclose(s, 0.5 * h * lin.weight.detach() ** 2, atol=1e-6)
+
+
+def test_obd_prunes_least_salient_weights_on_real_data():
+    data = load_dataset("digits")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    fit(model, data.train, epochs=5, progress=False)
+    x, y = data.train.x[:500], data.train.y[:500]
+    acc = {}
+    for name in ("obd", "random"):
+        m = copy.deepcopy(model)
+        method, scope = prune.make_method(name, seed=0, data=(x, y))
+        prune.apply_pruning(m, method, 0.8, scope)
+        acc[name] = (m(data.val.x).argmax(1) == data.val.y).float().mean().item()
+    assert acc["obd"] > acc["random"] + 0.2
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("one-shot", [0.8]),
+    ("iterative-fixed", [0.2, 0.4, 0.6, 0.8]),
+    ("iterative-relative", [0.5, 0.75, 0.8]),
+])
+def test_scheme_targets(name, expected):
+    scheme = prune.make_scheme(name, 0.8, steps=4, rate=0.5)
+    model = _mlp()
+    seen = []
+    reached = prune.prune_with_scheme(model, prune.Magnitude(), scheme,
+                                      after_step=lambda a: seen.append(sparsity(model)))
+    assert reached == pytest.approx(expected)
+    assert seen == pytest.approx([round(a * 840) / 840 for a in expected])
+
+
+def test_bucket_scheme_takes_bigger_steps_where_scores_are_small():
+    model = _mlp()
+    steps = []
+    prune.prune_with_scheme(model, prune.Magnitude(), prune.Bucket(0.9, bucket=2.0),
+                            after_step=lambda a: steps.append(round(a * 840)))
+    sizes = [b - a for a, b in zip([0] + steps, steps)]
+    assert steps[-1] == round(0.9 * 840)
+    assert sizes[0] > sizes[-2]  # the smallest magnitudes go first and fast
+    assert all(s >= 1 for s in sizes)
+
+
+def test_bad_scheme_is_an_error():
+    with pytest.raises(ValueError, match="unknown pruning scheme"):
+        prune.make_scheme("gradual", 0.5)
+    with pytest.raises(ValueError, match="unknown pruning method"):
+        prune.make_method("taylor")
 
 
 def test_bad_scope_is_an_error():

@@ -1,7 +1,38 @@
-"""Pruning: selection methods and schedules over masks."""
+"""Pruning: selection methods, schemes and schedules over masks.
 
-from .methods import Magnitude, PruningMethod, apply_pruning, check_amount, magnitude
+    from rewire import prune
+    prune.magnitude(model, amount=0.8, scope="global")
+"""
+
+from .methods import (
+    METHODS,
+    LayerScaledMagnitude,
+    Magnitude,
+    OptimalBrainDamage,
+    PruningMethod,
+    RandomScores,
+    apply_pruning,
+    check_amount,
+    class_distributed,
+    magnitude,
+    make_method,
+    obd,
+    random,
+)
 from .schedules import GradualPruning, gradual_amount
+from .schemes import (
+    SCHEMES,
+    Bucket,
+    IterativeFixed,
+    IterativeRelative,
+    OneShot,
+    Scheme,
+    make_scheme,
+    prune_with_scheme,
+)
 
-__all__ = ["GradualPruning", "Magnitude", "PruningMethod", "apply_pruning", "check_amount",
-           "gradual_amount", "magnitude"]
+__all__ = ["METHODS", "SCHEMES", "Bucket", "GradualPruning", "IterativeFixed",
+           "IterativeRelative", "LayerScaledMagnitude", "Magnitude", "OneShot",
+           "OptimalBrainDamage", "PruningMethod", "RandomScores", "Scheme", "apply_pruning",
+           "check_amount", "class_distributed", "gradual_amount", "magnitude", "make_method",
+           "make_scheme", "obd", "prune_with_scheme", "random"]

@@ -2,12 +2,16 @@
 
 Small functional API in the spirit of ``torch.nn.utils.prune``::
 
-    prune.magnitude(model, amount=0.8, scope="layer")    # same fraction in every layer
-    prune.magnitude(model, amount=0.8, scope="global")   # one threshold over all layers
+    prune.magnitude(model, amount=0.8, scope="global")   # class-blinded: one threshold
+    prune.magnitude(model, amount=0.8, scope="layer")    # class-uniform: same share per layer
+    prune.class_distributed(model, amount=0.8)           # |w| / std of its layer, one ranking
+    prune.random(model, amount=0.8, seed=0)
+    prune.obd(model, amount=0.8, x=x, y=y)               # Optimal Brain Damage saliency
 
 Each method is a class with one ``scores`` method; :func:`apply_pruning` turns scores into
 masks with an exact count of pruned weights (ties broken by position, so results are
-deterministic). Weights already pruned score zero and stay pruned.
+deterministic). Weights already pruned rank below every live weight, so they stay pruned and
+pruning is monotone. "Class" is deepstruct's word for a layer (Han et al. 2015).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from torch import nn
 
 from ..sparse.masks import get_mask, prunable_weights, sparsify
 
-__all__ = ["PruningMethod", "Magnitude", "apply_pruning", "magnitude", "check_amount"]
+__all__ = ["PruningMethod", "Magnitude", "LayerScaledMagnitude", "RandomScores",
+           "OptimalBrainDamage", "apply_pruning", "magnitude", "class_distributed", "random",
+           "obd", "check_amount", "METHODS", "make_method"]
 
 
 def check_amount(amount: float) -> float:
-    if not isinstance(amount, (int, float)) or not 0.0 <= amount < 1.0:
-        raise ValueError(f"amount (sparsity) must be in [0, 1), got {amount!r}")
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not (
+            0.0 <= amount <= 1.0):
+        raise ValueError(f"amount (share of weights to prune) must be in [0, 1], got {amount!r}")
     return float(amount)
 
 
@@ -39,6 +46,73 @@ class Magnitude(PruningMethod):
     def scores(self, model, layers):
         table = prunable_weights(model)
         return {n: getattr(*table[n]).detach().abs() for n in layers}
+
+
+class LayerScaledMagnitude(PruningMethod):
+    """|w| divided by the standard deviation of its layer's live weights (class-distributed).
+
+    Han et al. (2015) prune each layer at ``quality × std(layer)``; one global ranking of
+    ``|w| / std`` is the same rule with the quality chosen to hit an exact amount.
+    """
+
+    def scores(self, model, layers):
+        table = prunable_weights(model)
+        out = {}
+        for n in layers:
+            w = getattr(*table[n]).detach()
+            live = w[w != 0]
+            std = live.std() if live.numel() > 1 else torch.tensor(1.0)
+            out[n] = w.abs() / std.clamp_min(1e-12)
+        return out
+
+
+class RandomScores(PruningMethod):
+    """Uniform random scores from a seeded generator (the baseline)."""
+
+    def __init__(self, seed: int = 0):
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def scores(self, model, layers):
+        table = prunable_weights(model)
+        return {n: torch.rand(getattr(*table[n]).shape, generator=self.generator)
+                for n in layers}
+
+
+class OptimalBrainDamage(PruningMethod):
+    """Saliency ½·h_ii·w_i² (LeCun et al. 1990) with the Hessian diagonal of the loss on
+    ``(x, y)`` estimated by Hutchinson's method: E[v ⊙ Hv] over Rademacher vectors v
+    (``samples`` of them), Hessian-vector products by double backward.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, samples: int = 8,
+                 loss=torch.nn.functional.cross_entropy, seed: int = 0):
+        self.x, self.y, self.samples, self.loss, self.seed = x, y, samples, loss, seed
+
+    def scores(self, model, layers):
+        table = prunable_weights(model)
+        params = [_original(*table[n]) for n in layers]
+        was_training = model.training
+        model.eval()
+        loss = self.loss(model(self.x), self.y)
+        grads = torch.autograd.grad(loss, params, create_graph=True)
+        gen = torch.Generator().manual_seed(self.seed)
+        diag = [torch.zeros_like(p) for p in params]
+        for _ in range(self.samples):
+            vs = [torch.randint(0, 2, p.shape, generator=gen).to(p.dtype) * 2 - 1
+                  for p in params]
+            hv = torch.autograd.grad(grads, params, vs, retain_graph=True)
+            for d, v, h in zip(diag, vs, hv):
+                d += v * h / self.samples
+        model.train(was_training)
+        return {n: 0.5 * d.detach().abs() * getattr(*table[n]).detach() ** 2
+                for n, d in zip(layers, diag)}
+
+
+def _original(module: nn.Module, pname: str) -> torch.Tensor:
+    """The trainable tensor behind a (possibly parametrized) weight."""
+    if hasattr(module, "parametrizations") and pname in module.parametrizations:
+        return module.parametrizations[pname].original
+    return getattr(module, pname)
 
 
 def _keep_top(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
@@ -68,9 +142,13 @@ def apply_pruning(
     amount = check_amount(amount)
     if scope not in ("layer", "global"):
         raise ValueError(f"scope must be 'layer' or 'global', got {scope!r}")
+    if not prunable_weights(model):
+        raise ValueError(f"{type(model).__name__} has no prunable weights (Linear, Conv or "
+                         "recurrent layers)")
     sparsify(model, layers)
     layers = layers if layers is not None else list(prunable_weights(model))
-    scores = method.scores(model, layers)
+    scores = {n: s.masked_fill(~get_mask(model, n), -torch.inf)  # pruned stay pruned
+              for n, s in method.scores(model, layers).items()}
     if scope == "layer":
         for n in layers:
             get_mask(model, n).copy_(_keep_top(scores[n], round(amount * scores[n].numel())))
@@ -89,3 +167,48 @@ def magnitude(model: nn.Module, amount: float, scope: str = "layer",
               layers: list[str] | None = None) -> nn.Module:
     """Magnitude pruning: zero the ``amount`` smallest |w| per layer or globally."""
     return apply_pruning(model, Magnitude(), amount, scope, layers)
+
+
+def class_distributed(model: nn.Module, amount: float,
+                      layers: list[str] | None = None) -> nn.Module:
+    """Magnitude class-distributed: rank |w| / std(layer) over all layers together."""
+    return apply_pruning(model, LayerScaledMagnitude(), amount, "global", layers)
+
+
+def random(model: nn.Module, amount: float, scope: str = "global", seed: int = 0,
+           layers: list[str] | None = None) -> nn.Module:
+    """Random pruning: zero a uniformly random ``amount`` of the weights."""
+    return apply_pruning(model, RandomScores(seed), amount, scope, layers)
+
+
+def obd(model: nn.Module, amount: float, x: torch.Tensor, y: torch.Tensor,
+        scope: str = "global", samples: int = 8, layers: list[str] | None = None) -> nn.Module:
+    """Optimal Brain Damage: zero the weights of least saliency on the batch ``(x, y)``."""
+    return apply_pruning(model, OptimalBrainDamage(x, y, samples), amount, scope, layers)
+
+
+# deepstruct's five selection methods: name -> (method factory, scope)
+METHODS = {
+    "random": ("random", "global"),
+    "magnitude-blinded": ("magnitude", "global"),
+    "magnitude-uniform": ("magnitude", "layer"),
+    "magnitude-distributed": ("distributed", "global"),
+    "obd": ("obd", "global"),
+}
+
+
+def make_method(name: str, seed: int = 0, data: tuple | None = None):
+    """``(PruningMethod, scope)`` for one of :data:`METHODS`; OBD needs ``data=(x, y)``."""
+    if name not in METHODS:
+        raise ValueError(f"unknown pruning method {name!r}; expected one of "
+                         f"{', '.join(METHODS)}")
+    kind, scope = METHODS[name]
+    if kind == "random":
+        return RandomScores(seed), scope
+    if kind == "magnitude":
+        return Magnitude(), scope
+    if kind == "distributed":
+        return LayerScaledMagnitude(), scope
+    if data is None:
+        raise ValueError("obd needs data=(x, y) to estimate the Hessian diagonal")
+    return OptimalBrainDamage(*data, seed=seed), scope
