@@ -184,7 +184,7 @@ def test_scheme_targets(name, expected):
 def test_bucket_scheme_takes_bigger_steps_where_scores_are_small():
     model = _mlp()
     steps = []
-    prune.prune_with_scheme(model, prune.Magnitude(), prune.Bucket(0.9, bucket=2.0),
+    prune.prune_with_scheme(model, prune.Magnitude(), prune.Bucket(0.9, bucket=0.05),
                             after_step=lambda a: steps.append(round(a * 840)))
     sizes = [b - a for a, b in zip([0] + steps, steps)]
     assert steps[-1] == round(0.9 * 840)

@@ -198,6 +198,61 @@ def cmd_freenet_theorem(a) -> None:
           f"results in {a.out}/results.json")
 
 
+def _names(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def cmd_prune(a) -> None:
+    if a.kind == "ffn":
+        from .experiments.prune_ffn import PruneFFNConfig, run_prune_ffn
+
+        cfg = PruneFFNConfig(dataset=a.dataset or "mnist", seeds=a.seeds,
+                             base_epochs=a.base_epochs or 20,
+                             retrain_epochs=a.retrain_epochs, data_dir=a.data_dir,
+                             **{k: v for k, v in (("models", a.models), ("methods", a.methods),
+                                                  ("schemes", a.schemes)) if v})
+        s = run_prune_ffn(cfg, a.out, a.workers, a.ray_address)
+    else:
+        from .experiments.prune_rnn import PruneRNNConfig, run_prune_rnn
+
+        cfg = PruneRNNConfig(seeds=a.seeds, base_epochs=a.base_epochs or 10,
+                             retrain_epochs=a.retrain_epochs, data_dir=a.data_dir,
+                             **{k: v for k, v in (("datasets", a.datasets), ("cells", a.cells),
+                                                  ("targets", a.targets),
+                                                  ("amounts", a.amounts)) if v})
+        s = run_prune_rnn(cfg, a.out, a.workers, a.ray_address)
+    print(open(f"{a.out}/table.md").read() if s["rows"] else "no runs")
+    print(f"results in {a.out}/results.json")
+
+
+def cmd_priors(a) -> None:
+    from .experiments.priors import PriorsConfig, run_priors
+
+    cfg = PriorsConfig(dataset=a.dataset, graphs=a.graphs, nodes=tuple(a.nodes),
+                       epochs=a.epochs, train_examples=a.train_examples, data_dir=a.data_dir,
+                       **{k: v for k, v in (("generators", a.generators), ("cells", a.cells))
+                          if v})
+    run_priors(cfg, a.out, a.workers, a.ray_address)
+    print(open(f"{a.out}/table.md").read())
+    print(f"results in {a.out}/results.json")
+
+
+def cmd_predict(a) -> None:
+    from pathlib import Path
+
+    from .experiments.priors import summarize_priors
+
+    src = Path(a.rows)
+    if not src.is_file():
+        raise ValueError(f"{a.rows}: no such results file")
+    rows = json.loads(src.read_text()).get("rows")
+    if not rows:
+        raise ValueError(f"{a.rows} has no rows")
+    summarize_priors(rows, a.out)
+    print(open(f"{a.out}/table.md").read())
+    print(f"results in {a.out}/results.json")
+
+
 def _freenet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
     p.add_argument("--epochs", type=int, default=20, help="training budget of each model")
@@ -297,6 +352,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=10, help="fits per model; the best is kept")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_freenet_theorem)
+
+    p = sub.add_parser("prune", help="deepstruct pruning: FFNs on MNIST or RNNs on Reber")
+    p.add_argument("--kind", choices=["ffn", "rnn"], default="ffn")
+    p.add_argument("--dataset", help="FFN data set (default mnist)")
+    p.add_argument("--datasets", type=_names, help="RNN data sets (reber-deepstruct,reber)")
+    p.add_argument("--models", type=_names, help="FFN models (mlp-100,lenet-300-100)")
+    p.add_argument("--methods", type=_names,
+                   help="random,magnitude-blinded,magnitude-uniform,magnitude-distributed,obd")
+    p.add_argument("--schemes", type=_names,
+                   help="one-shot,iterative-fixed,iterative-relative,bucket")
+    p.add_argument("--cells", type=_names, help="RNN cells (tanh,relu,lstm,gru)")
+    p.add_argument("--targets", type=_names, help="RNN weights to prune (i2h,h2h,both)")
+    p.add_argument("--amounts", type=_floats, help="RNN pruning levels (0.1,...,1.0)")
+    p.add_argument("--seeds", type=_ints, default=[0, 1, 2])
+    p.add_argument("--base-epochs", type=int, help="training of the dense base nets")
+    p.add_argument("--retrain-epochs", type=int, default=1)
+    p.add_argument("--data-dir")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_prune)
+
+    p = sub.add_parser("priors", help="random-graph structural priors for sparse RNNs")
+    p.add_argument("--dataset", default="reber-deepstruct")
+    p.add_argument("--generators", type=_names, help="watts-strogatz,barabasi-albert")
+    p.add_argument("--cells", type=_names, help="tanh,relu,lstm,gru")
+    p.add_argument("--graphs", type=int, default=100, help="graphs per generator")
+    p.add_argument("--nodes", type=_ints, default=[20, 60], help="node range lo,hi")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--train-examples", type=int, default=5000)
+    p.add_argument("--data-dir")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_priors)
+
+    p = sub.add_parser("predict", help="structural performance prediction from priors rows")
+    p.add_argument("rows", help="a results.json whose rows carry graph properties")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="per-layer counts of -1, 0, +1 of a saved model")
     p.add_argument("model", help="model.pt or model.rwt from a run folder")

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from .readers import read_cifar_batches, read_idx, read_npz
-from .sources import DataError, data_dirs, fetch
+from .reber import encode, generate_reber, read_reber_csv
+from .sources import DataError, data_dirs, default_cache, fetch
 
 __all__ = ["Split", "Splits", "DATASETS", "load_dataset"]
 
@@ -103,6 +104,29 @@ def _cifar10(data_dir, download):
     return xtr.astype(np.float32) / 255.0, ytr, xte.astype(np.float32) / 255.0, yte
 
 
+def _reber_generated(data_dir, download):
+    """25 000 generated strings (seed 0, 56% of the invalid ones over foreign letters),
+    split 75/25 like the paper's data."""
+    cache = default_cache() / "reber" / "generated-25000-seed0.npz"
+    if cache.is_file():
+        with np.load(cache) as f:
+            x, y = f["x"], f["y"]
+    else:
+        strings, y = generate_reber(25_000, seed=0)
+        x = encode(strings)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, x=x, y=y)
+    return _holdout(x, y, test_fraction=0.25)
+
+
+def _reber_deepstruct(data_dir, download):
+    """The paper's own 25 000 strings and its train / test split."""
+    s_tr, y_tr = read_reber_csv(fetch("reber-deepstruct/train_data.csv", data_dir, download))
+    s_te, y_te = read_reber_csv(fetch("reber-deepstruct/test_data.csv", data_dir, download))
+    length = max(len(s) for s in s_tr + s_te)
+    return encode(s_tr, length), y_tr, encode(s_te, length), y_te
+
+
 def _holdout(x, y, test_fraction: float, seed: int = 0):
     """Split a single array into train and test parts with a fixed permutation."""
     perm = np.random.default_rng(seed).permutation(len(y))
@@ -120,6 +144,8 @@ DATASETS = {
     "emnist-mnist": (_emnist("mnist"), 10),
     "kmnist": (_kmnist, 10),
     "cifar10": (_cifar10, 10),
+    "reber": (_reber_generated, 2),
+    "reber-deepstruct": (_reber_deepstruct, 2),
 }
 
 

@@ -48,6 +48,8 @@ _EMNIST_ZIP = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
 _EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"
 _CIFAR_TAR = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 _CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
+_REBER = ("https://raw.githubusercontent.com/innvariant/sparsity-experiments-2021/"
+          "ff2109d6730959413a0dde6bd230d0e2c81d04cd/rnn/dataset/")
 
 
 def _idx(folder: str, name: str, sha: str, bases: tuple[str, ...]) -> Source:
@@ -90,6 +92,12 @@ FILES: dict[str, Source] = {
                 "b25640fa9e356c618132f5df347c95ef5bae6d9c2596be1de40f7e0ae1c3eac6"),
         _emnist("emnist-mnist-test-labels-idx1-ubyte.gz",
                 "bcc5385d38f083dba046f5f756e99b32f5ea7fad122c6243c71c2239873065ca"),
+        _idx("reber-deepstruct", "reber_sequences.csv",
+             "55e414168727dbfa529f22dd84336c04d5e48ea6d7c3d1c911ba431464769310", (_REBER,)),
+        _idx("reber-deepstruct", "train_data.csv",
+             "a49309775bbbbac32e79102740b3c49b351dfc582d4b8b5b878a9fc69accbe49", (_REBER,)),
+        _idx("reber-deepstruct", "test_data.csv",
+             "df63cf5a6afeeaa2b735eda16203b430618284ed33a16849967aebf1ef4990f4", (_REBER,)),
         Source("cifar-10-subset/cifar10-train-10k.npz",
                "2d384d1ef7dc901f964a33fbf69c6617c8d9d5a5727e77e5a1e5fe43f593b7e7"),
         Source("cifar-10-subset/cifar10-test-1k.npz",

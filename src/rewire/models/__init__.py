@@ -1,6 +1,9 @@
 """The papers' architectures, made by name."""
 
 from .aann import AANNCNN
+from .mlp import mlp
 from .registry import create_model, list_models, model_spec, register_model
+from .rnn import CELLS, GraphRNN, ReberRNN
 
-__all__ = ["AANNCNN", "create_model", "list_models", "model_spec", "register_model"]
+__all__ = ["AANNCNN", "CELLS", "GraphRNN", "ReberRNN", "create_model", "list_models", "mlp",
+           "model_spec", "register_model"]

@@ -6,7 +6,8 @@ deepstruct's four schemes (paper 004, section 2):
 - ``IterativeFixed(amount, steps)``: the same number of weights every step.
 - ``IterativeRelative(amount, rate)``: ``rate`` of the weights that remain, every step.
 - ``Bucket(amount, bucket)``: each step removes the lowest-scoring live weights whose scores
-  sum to at most ``bucket`` (at least one), so steps are large where scores are small.
+  sum to at most ``bucket`` × (the sum of all live scores), at least one weight, so steps are
+  large where scores are small; the fraction makes it independent of each method's scale.
 
 :func:`prune_with_scheme` runs a scheme on a model, calling ``after_step(amount)`` after every
 step: re-train there (through :func:`rewire.train.fit`) and/or evaluate.
@@ -70,9 +71,9 @@ class IterativeRelative(Scheme):
 
 
 class Bucket(Scheme):
-    def __init__(self, amount: float, bucket: float):
-        if bucket <= 0:
-            raise ValueError(f"bucket must be > 0, got {bucket}")
+    def __init__(self, amount: float, bucket: float = 0.05):
+        if not 0.0 < bucket <= 1.0:
+            raise ValueError(f"bucket must be a fraction in (0, 1], got {bucket}")
         self.amount, self.bucket = check_amount(amount), bucket
 
     def targets(self, model, method, layers):
@@ -81,8 +82,9 @@ class Bucket(Scheme):
             live = torch.cat([scores[n][get_mask(model, n)].flatten() for n in layers])
             total = sum(scores[n].numel() for n in layers)
             pruned = total - live.numel()
-            fill = torch.cumsum(torch.sort(live).values.double(), 0)
-            n = max(1, int((fill <= self.bucket).sum()))
+            ordered = torch.sort(live).values.double()
+            fill = torch.cumsum(ordered, 0)
+            n = max(1, int((fill <= self.bucket * fill[-1]).sum())) if len(live) else 1
             target = min(self.amount, (pruned + n) / total)
             yield target
             if target >= self.amount:
@@ -93,7 +95,7 @@ SCHEMES = ("one-shot", "iterative-fixed", "iterative-relative", "bucket")
 
 
 def make_scheme(name: str, amount: float, steps: int = 10, rate: float = 0.2,
-                bucket: float = 1.0) -> Scheme:
+                bucket: float = 0.05) -> Scheme:
     if name == "one-shot":
         return OneShot(amount)
     if name == "iterative-fixed":

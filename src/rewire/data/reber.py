@@ -1,0 +1,136 @@
+"""The Reber grammar (deepstruct section 4.2): generator, acceptor, encodings, the paper's files.
+
+The plain Reber automaton, framed ``B … E``::
+
+    state  T  P  S  X  V
+      0    1  2
+      1          1  3
+      2    2           4
+      3          5  2
+      4       3        5      E is allowed only from state 5
+
+Invalid strings are drawn the two ways the deepstruct data has them: Reber letters with at
+least one illegal transition, and walks through a relabelled copy of the automaton over
+letters outside the Reber alphabet (56% of the paper's invalid strings), framed ``B … E``.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import numpy as np
+
+__all__ = ["TRANSITIONS", "is_reber", "reber_string", "invalid_string", "generate_reber",
+           "encode", "read_reber_csv", "ALPHABET"]
+
+TRANSITIONS: dict[int, dict[str, int]] = {
+    0: {"T": 1, "P": 2},
+    1: {"S": 1, "X": 3},
+    2: {"T": 2, "V": 4},
+    3: {"S": 5, "X": 2},
+    4: {"P": 3, "V": 5},
+}
+FINAL = 5
+ALPHABET = "TPSXV"
+FOREIGN = "ACDFGHIJKLMNOQRUWYZ"  # capitals outside B, E and the Reber letters
+
+
+def is_reber(s: str) -> bool:
+    """True if ``s`` is a plain Reber string ``B <walk from 0 to 5> E``."""
+    if len(s) < 2 or s[0] != "B" or s[-1] != "E":
+        return False
+    state = 0
+    for c in s[1:-1]:
+        if state == FINAL or c not in TRANSITIONS[state]:
+            return False
+        state = TRANSITIONS[state][c]
+    return state == FINAL
+
+
+_OPTIONS = {state: list(t.items()) for state, t in TRANSITIONS.items()}
+
+
+def _walk(rng: random.Random, letters: dict[str, str] | None = None) -> str:
+    """Every state has two exits, taken with probability 1/2 each."""
+    state, out = 0, ["B"]
+    coin = rng.random
+    while state != FINAL:
+        c, state = _OPTIONS[state][coin() < 0.5]
+        out.append(c)
+    s = "".join(out) + "E"
+    return s.translate(str.maketrans(letters)) if letters else s
+
+
+def reber_string(rng: random.Random) -> str:
+    """A random valid string (uniform choice at every branch)."""
+    return _walk(rng)
+
+
+def invalid_string(rng: random.Random, foreign_fraction: float = 0.56) -> str:
+    """A random invalid string: with probability ``foreign_fraction`` a walk through the
+    automaton relabelled with non-Reber letters, otherwise a valid string with one random
+    substitution, insertion or deletion that breaks the grammar."""
+    if rng.random() < foreign_fraction:
+        letters = dict(zip(ALPHABET, rng.sample(FOREIGN, 5)))
+        return _walk(rng, letters)
+    while True:
+        s = list(reber_string(rng))
+        i = rng.randrange(1, len(s) - 1)
+        op = rng.randrange(3)
+        if op == 0:
+            s[i] = rng.choice(ALPHABET)
+        elif op == 1:
+            s.insert(i, rng.choice(ALPHABET))
+        elif len(s) > 3:
+            del s[i]
+        out = "".join(s)
+        if not is_reber(out):
+            return out
+
+
+def generate_reber(n: int = 25_000, seed: int = 0, foreign_fraction: float = 0.56,
+                   min_length: int = 11, max_length: int = 53) -> tuple[list[str], np.ndarray]:
+    """``n`` strings, half valid (all distinct) and half invalid, shuffled; labels 1 / 0.
+
+    Lengths are kept in [``min_length``, ``max_length``], the range of the deepstruct data
+    (11 / 53), so that length alone says little about the label.
+    """
+    if n < 2:
+        raise ValueError(f"n must be >= 2, got {n}")
+    rng = random.Random(seed)
+    valid: dict[str, None] = {}
+    while len(valid) < n // 2:
+        s = reber_string(rng)
+        if min_length <= len(s) <= max_length:
+            valid[s] = None
+    invalid = []
+    while len(invalid) < n - n // 2:
+        s = invalid_string(rng, foreign_fraction)
+        if min_length <= len(s) <= max_length:
+            invalid.append(s)
+    strings = [*valid, *invalid]
+    labels = np.array([1] * len(valid) + [0] * len(invalid), dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(n)
+    return [strings[i] for i in order], labels[order]
+
+
+def encode(strings: list[str], length: int | None = None) -> np.ndarray:
+    """ASCII codes, right-padded with 0 (no string contains NUL): shape (n, length)."""
+    length = length or max(len(s) for s in strings)
+    out = np.zeros((len(strings), length), dtype=np.int64)
+    for i, s in enumerate(strings):
+        codes = [ord(c) for c in s[:length]]
+        if max(codes, default=0) > 127:
+            raise ValueError(f"string {i} has a non-ASCII character: {s!r}")
+        out[i, : len(codes)] = codes
+    return out
+
+
+def read_reber_csv(path) -> tuple[list[str], np.ndarray]:
+    """The deepstruct CSVs: columns ``string`` and ``valid`` (an unnamed index may lead)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "string" not in rows[0] or "valid" not in rows[0]:
+        raise ValueError(f"{path}: expected columns 'string' and 'valid'")
+    return [r["string"] for r in rows], np.array([int(r["valid"]) for r in rows], np.int64)

@@ -1,0 +1,141 @@
+"""deepstruct Figure 2a: five pruning methods × schemes on MNIST feed-forward nets.
+
+For every (model, seed) a dense base net is trained once (``OUT/base/``). Every task then
+starts from that base and runs one (method, scheme) path, with or without one re-training
+epoch after each pruning step, recording test accuracy at each sparsity reached. One-shot
+pruning prunes the base afresh to each level of the grid. Tasks are run folders under
+``OUT/runs``; a finished one is skipped, so re-running the command resumes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from .. import prune
+from ..data import load_dataset
+from ..models import create_model
+from ..runs import RunFolder, write_json
+from ..train import evaluate, fit
+from .executor import run_tasks
+
+__all__ = ["PruneFFNConfig", "run_prune_ffn", "summarize_prune_ffn", "ONE_SHOT_GRID"]
+
+ONE_SHOT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98]
+
+
+@dataclass
+class PruneFFNConfig:
+    dataset: str = "mnist"
+    models: list[str] = field(default_factory=lambda: ["mlp-100", "lenet-300-100"])
+    methods: list[str] = field(default_factory=lambda: list(prune.METHODS))
+    schemes: list[str] = field(default_factory=lambda: list(prune.SCHEMES))
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    amount: float = 0.98  # where the iterative schemes end
+    steps: int = 10  # iterative fixed-size
+    rate: float = 0.35  # iterative relative
+    bucket: float = 0.02  # bucket: share of the live scores' sum removed per step
+    base_epochs: int = 20
+    retrain_epochs: int = 1
+    lr: float = 1e-3
+    batch_size: int = 64
+    obd_examples: int = 2000
+    data_dir: str | None = None
+
+
+def _base(cfg: dict, model: str, seed: int, path: str) -> str:
+    p = Path(path)
+    if p.is_file():
+        return path
+    c = PruneFFNConfig(**cfg)
+    data = load_dataset(c.dataset, c.data_dir)
+    torch.manual_seed(seed)
+    net = create_model(model, data.input_shape, data.num_classes)
+    fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
+        keep_best=True, seed=seed, checkpoint=p.with_suffix(".ckpt"), progress=False,
+        stage=f"base {model}")
+    torch.save(net.state_dict(), p)
+    return path
+
+
+def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained: bool,
+          base: str, out: str) -> list[dict]:
+    done = Path(out) / "rows.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    c = PruneFFNConfig(**cfg)
+    data = load_dataset(c.dataset, c.data_dir)
+    fresh = create_model(model, data.input_shape, data.num_classes)
+    fresh.load_state_dict(torch.load(base, weights_only=True))
+    obd_data = (data.train.x[: c.obd_examples], data.train.y[: c.obd_examples])
+    rows: list[dict] = []
+    common = {"model": model, "method": method, "scheme": scheme, "retrained": retrained,
+              "seed": seed}
+
+    def record(net, amount: float) -> None:
+        if retrained:
+            fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
+                seed=seed * 1000 + len(rows), progress=False, stage="retrain")
+        rows.append({**common, "amount": round(amount, 6),
+                     "sparsity": prune_sparsity(net),
+                     "test_accuracy": evaluate(net, data.test)["accuracy"],
+                     "val_accuracy": evaluate(net, data.val)["accuracy"]})
+
+    if scheme == "one-shot":
+        for amount in ONE_SHOT_GRID:
+            net = copy.deepcopy(fresh)
+            m, scope = prune.make_method(method, seed, obd_data)
+            prune.apply_pruning(net, m, amount, scope)
+            record(net, amount)
+    else:
+        net = copy.deepcopy(fresh)
+        m, scope = prune.make_method(method, seed, obd_data)
+        sch = prune.make_scheme(scheme, c.amount, c.steps, c.rate, c.bucket)
+        prune.prune_with_scheme(net, m, sch, scope, after_step=lambda a: record(net, a))
+    write_json(done, rows)
+    return rows
+
+
+def prune_sparsity(net) -> float:
+    from ..sparse import sparsity
+
+    return round(float(sparsity(net)), 6)
+
+
+def run_prune_ffn(cfg: PruneFFNConfig, out, workers: int = 1,
+                  ray_address: str | None = None) -> dict:
+    out = Path(out)
+    RunFolder(out, {"experiment": "prune-ffn", **asdict(cfg)})
+    load_dataset(cfg.dataset, cfg.data_dir)  # fetch once
+    for name in cfg.methods:
+        prune.make_method(name, data=((), ()))  # validate names early
+    for name in cfg.schemes:
+        prune.make_scheme(name, cfg.amount, cfg.steps, cfg.rate, cfg.bucket)
+    c = asdict(cfg)
+    bases = {(m, s): str(out / "base" / f"{m}_seed{s}.pt") for m in cfg.models
+             for s in cfg.seeds}
+    run_tasks(_base, [{"cfg": c, "model": m, "seed": s, "path": p}
+                      for (m, s), p in bases.items()], workers, ray_address=ray_address,
+              desc="base nets")
+    tasks = [{"cfg": c, "model": m, "seed": s, "method": me, "scheme": sc, "retrained": r,
+              "base": bases[m, s],
+              "out": str(out / "runs" / f"{m}_{me}_{sc}_{'re' if r else 'no'}_seed{s}")}
+             for s in cfg.seeds for m in cfg.models for r in (True, False)
+             for me in cfg.methods for sc in cfg.schemes]
+    results = run_tasks(_task, tasks, workers, ray_address=ray_address, desc="pruning runs")
+    return summarize_prune_ffn([r for rows in results for r in rows], out)
+
+
+def summarize_prune_ffn(rows: list[dict], out) -> dict:
+    from .prune_plots import ffn_table, plot_ffn
+
+    out = Path(out)
+    summary = {"rows": rows}
+    write_json(out / "results.json", summary)
+    (out / "table.md").write_text(ffn_table(rows))
+    plot_ffn(rows, out)
+    return summary

@@ -1,0 +1,107 @@
+"""Networks as graphs: model -> DiGraph, layer indexing, orienting undirected graphs.
+
+A sparse network's structure is a DAG: neurons (or channels) are nodes and live weights are
+edges (deepstruct, section 2). Conversely a DAG becomes a network by embedding it between an
+input and an output layer, each node a neuron in the layer given by its longest path from a
+source (the paper's recursion ``ind(v) = max(ind(s) for s -> v, default -1) + 1``).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import nn
+
+from ..sparse.masks import prunable_weights
+
+__all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of"]
+
+
+def check_dag(graph: nx.DiGraph) -> nx.DiGraph:
+    """Raise ValueError unless ``graph`` is a non-empty directed acyclic graph."""
+    if not isinstance(graph, nx.DiGraph):
+        raise ValueError(f"expected a networkx DiGraph, got {type(graph).__name__} "
+                         "(orient an undirected graph with rewire.graphs.orient)")
+    if graph.number_of_nodes() == 0:
+        raise ValueError("the graph has no nodes")
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        raise ValueError(f"the graph has a cycle: {' -> '.join(str(u) for u, _ in cycle)} -> "
+                         f"{cycle[0][0]}")
+    return graph
+
+
+def layer_index(graph: nx.DiGraph) -> dict:
+    """Node -> layer, the length of the longest path from a source; linear time."""
+    check_dag(graph)
+    index: dict = {}
+    for v in nx.topological_sort(graph):
+        index[v] = max((index[s] for s in graph.predecessors(v)), default=-1) + 1
+    return index
+
+
+def layers_of(graph: nx.DiGraph) -> list[list]:
+    """Nodes grouped by :func:`layer_index`, each group sorted."""
+    index = layer_index(graph)
+    out: list[list] = [[] for _ in range(max(index.values()) + 1)]
+    for v, i in index.items():
+        out[i].append(v)
+    return [sorted(g) for g in out]
+
+
+def orient(graph: nx.Graph, seed: int = 0) -> nx.DiGraph:
+    """A DAG from an undirected graph: a seeded random node order, every edge pointing from
+    the earlier node to the later one. Same graph and seed, same DAG."""
+    order = np.random.default_rng(seed).permutation(graph.number_of_nodes())
+    rank = {v: int(order[i]) for i, v in enumerate(sorted(graph.nodes))}
+    dag = nx.DiGraph()
+    dag.add_nodes_from(sorted(graph.nodes))
+    dag.add_edges_from((u, v) if rank[u] < rank[v] else (v, u) for u, v in graph.edges)
+    return dag
+
+
+def _live(w: torch.Tensor) -> torch.Tensor:
+    """(out, in) boolean connectivity of a weight: a kernel or gate block is live if any
+    entry is nonzero."""
+    w = w.detach()
+    if w.ndim > 2:
+        w = w.flatten(2).abs().sum(2)
+    return w != 0
+
+
+def model_to_graph(model: nn.Module) -> nx.DiGraph:
+    """Neurons (Linear) or channels (Conv) as nodes ``(layer, unit)``, live weights as edges.
+
+    Layers are taken in definition order as a chain: layer i's inputs are layer i-1's
+    outputs. A Linear after a Conv reads flattened channels: its input unit u belongs to
+    channel ``u // (in_features / channels)``. Recurrent layers contribute their
+    input-to-hidden weights (gates collapsed per unit); hidden-to-hidden weights are not part
+    of the DAG (deepstruct, section 2).
+    """
+    weights = [(n, getattr(m, p)) for n, (m, p) in prunable_weights(model).items()
+               if "weight_hh" not in p]
+    if not weights:
+        raise ValueError(f"{type(model).__name__} has no prunable weights to make a graph of")
+    g = nx.DiGraph()
+    prev_units = None
+    for layer, (name, w) in enumerate(weights):
+        live = _live(w)
+        out_units, in_units = live.shape
+        if "weight_ih" in name:  # gates stacked along dim 0
+            module = prunable_weights(model)[name][0]
+            gates = out_units // module.hidden_size
+            live = live.view(gates, module.hidden_size, in_units).any(0)
+            out_units = module.hidden_size
+        if prev_units is not None and in_units != prev_units:
+            if in_units % prev_units:
+                raise ValueError(f"{name}: {in_units} inputs do not follow from the previous "
+                                 f"layer's {prev_units} units")
+            live = live.view(out_units, prev_units, in_units // prev_units).any(2)
+            in_units = prev_units
+        g.add_nodes_from(((layer, i) for i in range(in_units)), layer=layer)
+        g.add_nodes_from(((layer + 1, j) for j in range(out_units)), layer=layer + 1)
+        dst, src = live.nonzero(as_tuple=True)
+        g.add_edges_from(((layer, int(i)), (layer + 1, int(j))) for j, i in zip(dst, src))
+        prev_units = out_units
+    return g

@@ -1,0 +1,31 @@
+"""The deepstruct feed-forward MNIST nets: 784-100-10 and LeNet-300-100 (ReLU)."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from .registry import register_model
+
+__all__ = ["mlp"]
+
+
+def mlp(in_features: int, hidden: list[int], num_classes: int) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Flatten()]
+    prev = in_features
+    for h in hidden:
+        layers += [nn.Linear(prev, h), nn.ReLU()]
+        prev = h
+    layers.append(nn.Linear(prev, num_classes))
+    return nn.Sequential(*layers)
+
+
+@register_model("mlp-100")
+def _mlp100(input_shape, num_classes):
+    return mlp(math.prod(input_shape), [100], num_classes)
+
+
+@register_model("lenet-300-100")
+def _lenet(input_shape, num_classes):
+    return mlp(math.prod(input_shape), [300, 100], num_classes)

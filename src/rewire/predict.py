@@ -1,0 +1,68 @@
+"""Structural performance prediction (deepstruct sections 4.3-4.4).
+
+From rows that carry graph properties and a measured accuracy: the Pearson correlation of
+each property with accuracy (Table 1), and the R² on a held-out split of three scikit-learn
+regressors predicting accuracy from the properties: Bayesian ridge, random forest, AdaBoost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["REGRESSORS", "pearson_table", "prediction_r2"]
+
+REGRESSORS = ("bayesian-ridge", "random-forest", "adaboost")
+
+
+def _regressor(name: str, seed: int):
+    from sklearn.ensemble import AdaBoostRegressor, RandomForestRegressor
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "bayesian-ridge":
+        return make_pipeline(StandardScaler(), BayesianRidge())
+    if name == "random-forest":
+        return RandomForestRegressor(n_estimators=300, random_state=seed)
+    if name == "adaboost":
+        return AdaBoostRegressor(n_estimators=200, random_state=seed)
+    raise ValueError(f"unknown regressor {name!r}; expected one of {', '.join(REGRESSORS)}")
+
+
+def _matrix(rows: list[dict], features: list[str], target: str):
+    missing = [f for f in [*features, target] if f not in rows[0]]
+    if missing:
+        raise ValueError(f"rows lack the columns {', '.join(missing)}")
+    x = np.array([[r[f] for f in features] for r in rows], dtype=np.float64)
+    y = np.array([r[target] for r in rows], dtype=np.float64)
+    return x, y
+
+
+def pearson_table(rows: list[dict], features: list[str],
+                  target: str = "test_accuracy") -> dict[str, float | None]:
+    """Property -> Pearson r with ``target`` (None where the property is constant)."""
+    if len(rows) < 3:
+        raise ValueError(f"need at least 3 rows for a correlation, got {len(rows)}")
+    x, y = _matrix(rows, features, target)
+    out: dict[str, float | None] = {}
+    for i, f in enumerate(features):
+        if np.ptp(x[:, i]) == 0 or np.ptp(y) == 0:
+            out[f] = None
+        else:
+            out[f] = float(np.corrcoef(x[:, i], y)[0, 1])
+    return out
+
+
+def prediction_r2(rows: list[dict], features: list[str], target: str = "test_accuracy",
+                  test_fraction: float = 0.3, seed: int = 0,
+                  regressors=REGRESSORS) -> dict[str, float]:
+    """Regressor -> R² on a held-out ``test_fraction`` of the rows (seeded split)."""
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+
+    if len(rows) < 10:
+        raise ValueError(f"need at least 10 rows to fit and hold out, got {len(rows)}")
+    x, y = _matrix(rows, features, target)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, random_state=seed)
+    return {name: float(r2_score(yte, _regressor(name, seed).fit(xtr, ytr).predict(xte)))
+            for name in regressors}
