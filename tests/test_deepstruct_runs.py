@@ -1,0 +1,66 @@
+"""The deepstruct experiments end to end on small data, and their command-line errors."""
+
+import json
+
+import pytest
+
+from rewire.cli import main
+from rewire.experiments.priors import PriorsConfig, run_priors
+from rewire.experiments.prune_ffn import ONE_SHOT_GRID, PruneFFNConfig, run_prune_ffn
+
+
+def test_prune_ffn_rows_and_ordering_on_digits(tmp_path):
+    cfg = PruneFFNConfig(dataset="digits", models=["mlp-100"],
+                         methods=["magnitude-blinded", "random"],
+                         schemes=["one-shot", "iterative-relative"], seeds=[0], base_epochs=15)
+    s = run_prune_ffn(cfg, tmp_path)
+    rows = s["rows"]
+    assert {"model", "method", "scheme", "amount", "retrained", "seed",
+            "test_accuracy"} <= set(rows[0])
+    one_shot = [r for r in rows if r["scheme"] == "one-shot"]
+    assert sorted({r["amount"] for r in one_shot}) == ONE_SHOT_GRID
+    for r in rows:
+        assert r["sparsity"] == pytest.approx(r["amount"], abs=2e-3)
+
+    def acc(method, amount, retrained=False):
+        return next(r["test_accuracy"] for r in one_shot if r["method"] == method
+                    and r["amount"] == amount and r["retrained"] == retrained)
+
+    assert acc("magnitude-blinded", 0.5) > acc("random", 0.5) + 0.1
+    assert (tmp_path / "table.md").is_file() and (tmp_path / "prune_ffn_one_shot.png").is_file()
+    # a second call resumes: nothing is retrained, the same rows come back
+    assert run_prune_ffn(cfg, tmp_path)["rows"] == rows
+
+
+def test_priors_rows_carry_graph_properties(tmp_path, monkeypatch):
+    cfg = PriorsConfig(dataset="reber", cells=["gru"], graphs=2, nodes=(8, 12),
+                       train_examples=300)
+    s = run_priors(cfg, tmp_path)
+    assert len(s["rows"]) == 4
+    r = s["rows"][0]
+    assert {"generator", "graph_seed", "cell", "test_accuracy", "layers", "edges",
+            "diameter", "edge_betweenness_var"} <= set(r)
+    assert 8 <= r["nodes"] <= 12
+    assert set(s["pearson"]["gru"]) >= {"nodes", "density"}
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["pearson"] == s["pearson"] and "r2" in saved
+
+
+@pytest.mark.parametrize("args,message", [
+    (["prune", "--dataset", "digits", "--methods", "taylor"], "unknown pruning method"),
+    (["prune", "--dataset", "digits", "--schemes", "gradual"], "unknown pruning scheme"),
+    (["prune", "--kind", "rnn", "--amounts", "0.5,1.2"], "[0, 1]"),
+    (["prune", "--kind", "rnn", "--targets", "h2o"], "unknown target"),
+    (["priors", "--nodes", "9,3"], "nodes a range"),
+    (["priors", "--generators", "erdos"], "unknown graph generator"),
+])
+def test_cli_errors(tmp_path, capsys, args, message):
+    assert main([*args, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_predict_needs_rows(tmp_path, capsys):
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps({"rows": []}))
+    assert main(["predict", str(f), "--out", str(tmp_path / "p")]) == 2
+    assert "no rows" in capsys.readouterr().err
