@@ -1,0 +1,180 @@
+"""Copy a deepstruct experiment run into results/ with a README generated from its results.
+
+    python scripts/readme_deepstruct.py ffn RUN "COMMAND"      -> results/prune-ffn-mnist
+    python scripts/readme_deepstruct.py rnn RUN "COMMAND"      -> results/prune-rnn-reber
+    python scripts/readme_deepstruct.py priors RUN "COMMAND" [RUN2 "COMMAND2"] -> results/priors-reber
+"""
+import json
+import shutil
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+root = Path(__file__).resolve().parents[1] / "results"
+kind, run, command = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+
+
+def copy(dest, names):
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in names:
+        if (run / f).is_file():
+            shutil.copy(run / f, dest / f)
+
+
+def ffn():
+    dest = root / "prune-ffn-mnist"
+    copy(dest, ["results.json", "table.md", "config.json", "prune_ffn_one_shot.png",
+                "prune_ffn_all_schemes.png"])
+    rows = json.loads((run / "results.json").read_text())["rows"]
+    acc = defaultdict(list)
+    for r in rows:
+        acc[(r["model"], r["method"], r["scheme"], r["retrained"], round(r["amount"], 3))].append(
+            r["test_accuracy"] * 100)
+
+    def at(model, method, scheme, retrained, amount):
+        v = acc.get((model, method, scheme, retrained, amount))
+        return f"{np.mean(v):.2f} ± {np.std(v):.2f} ({len(v)} seeds)" if v else "–"
+
+    seeds = sorted({r["seed"] for r in rows})
+    key = "\n".join(
+        f"| {m} | {at('mlp-100', m, 'one-shot', True, 0.8)} | {at('mlp-100', m, 'one-shot', False, 0.8)} |"
+        f" {at('lenet-300-100', m, 'one-shot', True, 0.8)} |"
+        for m in ["magnitude-blinded", "magnitude-uniform", "magnitude-distributed", "obd",
+                  "random"])
+    (dest / "README.md").write_text(f"""# Pruning feed-forward nets on MNIST (deepstruct Fig 2a)
+
+```
+{command}
+```
+
+Five selection methods × four schemes on mlp-100 (784-100-10) and LeNet-300-100, each with one
+re-training epoch after every pruning step and without; seeds {', '.join(map(str, seeds))}.
+Decisions in docs/deepstruct.md.
+
+At 80% of the weights pruned, one-shot, test accuracy (%):
+
+| method | mlp-100, re-trained | mlp-100, no re-training | LeNet-300-100, re-trained |
+|---|---:|---:|---:|
+{key}
+
+The paper: magnitude class-blinded on the 784-100-10 net at 80% with re-training, 97.5%;
+class-blinded clearly ahead, OBD nearly the same, random lowest (Fig 2a, no table).
+
+![one-shot](prune_ffn_one_shot.png)
+![all schemes](prune_ffn_all_schemes.png)
+
+## Every method, scheme and level
+
+{(run / "table.md").read_text()}
+""")
+
+
+PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
+    "both": {"tanh": 0.8, "relu": 0.7, "lstm": 0.6, "gru": 0.8},
+    "i2h": {"tanh": 0.7, "relu": 0.7, "lstm": 0.7, "gru": 0.8},
+    "h2h": {"tanh": 0.8, "relu": 0.7, "lstm": 0.7, "gru": 0.8},
+}
+
+
+def rnn():
+    dest = root / "prune-rnn-reber"
+    copy(dest, ["results.json", "table.md", "config.json"])
+    for f in run.glob("prune_rnn_*.png"):
+        shutil.copy(f, dest / f.name)
+    rows = json.loads((run / "results.json").read_text())["rows"]
+    lines = []
+    for d in dict.fromkeys(r["dataset"] for r in rows):
+        for t in ("both", "i2h", "h2h"):
+            for cell in dict.fromkeys(r["cell"] for r in rows):
+                sel = sorted((r for r in rows if r["dataset"] == d and r["target"] == t
+                              and r["cell"] == cell), key=lambda r: r["amount"])
+                if not sel:
+                    continue
+                base = np.mean([r["base_test_accuracy"] for r in sel])
+                safe = max([r["amount"] for r in sel
+                            if r["test_accuracy_before"] >= base - 0.01], default=0.0)
+                rec = max([r["amount"] for r in sel
+                           if r["test_accuracy_after"] >= base - 0.01], default=0.0)
+                full = next(r for r in sel if r["amount"] == max(x["amount"] for x in sel))
+                lines.append(f"| {d} | {t} | {cell} | {base * 100:.2f} | {safe:.0%} "
+                             f"(paper {PAPER_SAFE[t][cell]:.0%}) | {rec:.0%} | "
+                             f"{full['test_accuracy_after'] * 100:.1f} |")
+    pngs = "\n".join(f"![{f.stem}]({f.name})" for f in sorted(dest.glob("prune_rnn_*.png")))
+    (dest / "README.md").write_text(f"""# Pruning recurrent nets on the Reber grammar (deepstruct Fig 2b, 3, 5)
+
+```
+{command}
+```
+
+A base ReberRNN per cell type (embedding, three recurrent layers of 50, linear head) on the
+paper's own strings and split (`reber-deepstruct`) and on our generated strings (`reber`);
+its input-to-hidden (i2h), hidden-to-hidden (h2h) or both weights pruned by magnitude per
+layer; test accuracy before and after one re-training epoch. Decisions in docs/deepstruct.md.
+
+"Safe" = the largest share pruned with test accuracy within 1 point of the base, before
+re-training; "recovers" = the largest share whose accuracy is back within 1 point after one
+epoch.
+
+| data | target | cell | base test % | safe | recovers after 1 epoch | test % at 100% after 1 epoch |
+|---|---|---|---:|---:|---:|---:|
+{chr(10).join(lines)}
+
+The paper: ReLU, LSTM and GRU reach 100% test within two epochs (tanh 90% after six);
+pruned models recover within one re-training epoch up to 90% (i2h, h2h, both); at 100% no
+model recovers except LSTM and GRU with h2h pruned.
+
+{pngs}
+
+## All levels
+
+{(run / "table.md").read_text()}
+""")
+
+
+def priors():
+    dest = root / "priors-reber"
+    runs = [(Path(sys.argv[i]), sys.argv[i + 1]) for i in range(2, len(sys.argv), 2)]
+    parts, rows, pearson, r2 = [], [], {}, {}
+    for rdir, cmd in runs:
+        s = json.loads((rdir / "results.json").read_text())
+        data = s["rows"][0]["dataset"]
+        sub = dest / data
+        sub.mkdir(parents=True, exist_ok=True)
+        for f in ["results.json", "table.md", "config.json", "accuracy_by_generator.png"]:
+            shutil.copy(rdir / f, sub / f)
+        rows += s["rows"]
+        pearson[data], r2[data] = s["pearson"], s["r2"]
+        parts.append(f"""## {data}
+
+```
+{cmd}
+```
+
+{len(s["rows"])} trained networks.
+
+{(rdir / "table.md").read_text()}
+![accuracy by generator]({data}/accuracy_by_generator.png)
+""")
+    first = next(iter(pearson))  # the paper's data first
+    combined = {"rows": rows, "pearson": pearson[first], "r2": r2[first],
+                "pearson_by_dataset": pearson, "r2_by_dataset": r2}
+    (dest / "results.json").write_text(json.dumps(combined, indent=1) + "\n")
+    (dest / "README.md").write_text("""# Random-graph structural priors for sparse RNNs on Reber (deepstruct Fig 7, Table 1)
+
+Watts–Strogatz and Barabási–Albert graphs, oriented into DAGs and embedded as sparse
+recurrent networks (one unit per node, layer = longest path from a source, masked
+input-to-hidden weights), trained briefly on Reber strings for each cell type; Pearson
+correlation of each graph property with test accuracy, and R² of predicting accuracy from
+the properties on a held-out 30%. `results.json` holds the rows of every run, and `pearson`
+and `r2` of the first run listed (`*_by_dataset` for all). Decisions in docs/deepstruct.md.
+The paper reports correlations up to 0.57 (sources, LSTM) and R² up to 0.88 (GRU, random
+forest).
+
+""" + "\n".join(parts))
+
+
+{"ffn": ffn, "rnn": rnn, "priors": priors}[kind]()
+print((root / {"ffn": "prune-ffn-mnist", "rnn": "prune-rnn-reber", "priors": "priors-reber"}[kind]
+       / "README.md").read_text())
