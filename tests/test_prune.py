@@ -202,3 +202,9 @@ def test_bad_scheme_is_an_error():
 def test_bad_scope_is_an_error():
     with pytest.raises(ValueError, match="scope"):
         magnitude(_mlp(), 0.5, scope="row")
+
+
+def test_naming_a_layer_without_weights_is_an_error():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    with pytest.raises(KeyError, match="no prunable layer .*1.weight.*the model has 0.weight"):
+        magnitude(model, 0.5, layers=["1.weight"])

@@ -56,8 +56,8 @@ def _base(cfg: dict, model: str, seed: int, path: str) -> str:
     torch.manual_seed(seed)
     net = create_model(model, data.input_shape, data.num_classes)
     fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
-        keep_best=True, seed=seed, checkpoint=p.with_suffix(".ckpt"), progress=False,
-        stage=f"base {model}")
+        keep_best=True, seed=seed, checkpoint=p.with_suffix(".ckpt"),
+        log=p.with_suffix(".jsonl"), progress=False, stage=f"base {model}")
     torch.save(net.state_dict(), p)
     return path
 
