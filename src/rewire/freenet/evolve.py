@@ -34,6 +34,7 @@ class EvolveConfig:
     stats_examples: int = 10_000  # training examples behind NCAM/NCIM (0: all)
     lr: float = 2e-3
     batch_size: int = 128
+    weight_decay: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -97,8 +98,9 @@ def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
             f.write(json.dumps(rec) + "\n")
 
     history = fit(model, train, val, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-                  keep_best=True, seed=cfg.seed, step_hook=hook, checkpoint=out / "checkpoint.pt",
-                  log=out / "metrics.jsonl", stage="freeevolve", progress=progress)
+                  weight_decay=cfg.weight_decay, keep_best=True, seed=cfg.seed, step_hook=hook,
+                  checkpoint=out / "checkpoint.pt", log=out / "metrics.jsonl",
+                  stage="freeevolve", progress=progress)
     end = coactivation(model, xs)
     np.savez(npz, ncam=_triangle(end.ncam), ncim=_triangle(end.ncim))
     return history

@@ -63,7 +63,7 @@ class FreeNet(nn.Module):
     """
 
     def __init__(self, in_features: int, k: int, num_classes: int,
-                 graph: torch.Tensor | None = None):
+                 graph: torch.Tensor | None = None, dropout: float = 0.0):
         super().__init__()
         if k < 1:
             raise ValueError(f"a FreeNet needs k >= 1 neurons, got k={k}")
@@ -71,6 +71,7 @@ class FreeNet(nn.Module):
         self.encoder = nn.Linear(in_features, k)
         self.dag_weight = nn.Parameter(torch.empty(k, k))
         self.decoder = nn.Linear(k, num_classes)
+        self.dropout = nn.Dropout(dropout)  # on the neurons the decoder reads, training only
         self.register_buffer("graph", check_graph(dense_graph(k) if graph is None else graph, k))
         for w in (self.encoder.weight, self.dag_weight, self.decoder.weight):
             nn.init.xavier_uniform_(w)
@@ -98,13 +99,13 @@ class FreeNet(nn.Module):
         return propagate(e, w, levels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.activations(x))
+        return self.decoder(self.dropout(self.activations(x)))
 
 
-def fcnn(in_features: int, width: int, num_classes: int) -> nn.Sequential:
+def fcnn(in_features: int, width: int, num_classes: int, dropout: float = 0.0) -> nn.Sequential:
     """The layered baseline: input -> ``width`` ReLU neurons -> classes, Xavier weights."""
     net = nn.Sequential(nn.Flatten(), nn.Linear(in_features, width), nn.ReLU(),
-                        nn.Linear(width, num_classes))
+                        nn.Dropout(dropout), nn.Linear(width, num_classes))
     for m in net:
         if isinstance(m, nn.Linear):
             nn.init.xavier_uniform_(m.weight)
