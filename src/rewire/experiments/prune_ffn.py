@@ -41,7 +41,9 @@ class PruneFFNConfig:
     bucket: float = 0.02  # bucket: share of the live scores' sum removed per step
     base_epochs: int = 20
     retrain_epochs: int = 1
-    lr: float = 1e-3
+    optimizer: str = "sgd"  # momentum 0.9
+    lr: float = 0.05
+    weight_decay: float = 1e-4
     batch_size: int = 64
     obd_examples: int = 2000
     data_dir: str | None = None
@@ -56,8 +58,9 @@ def _base(cfg: dict, model: str, seed: int, path: str) -> str:
     torch.manual_seed(seed)
     net = create_model(model, data.input_shape, data.num_classes)
     fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
-        keep_best=True, seed=seed, checkpoint=p.with_suffix(".ckpt"),
-        log=p.with_suffix(".jsonl"), progress=False, stage=f"base {model}")
+        optimizer=c.optimizer, weight_decay=c.weight_decay, keep_best=True, seed=seed,
+        checkpoint=p.with_suffix(".ckpt"), log=p.with_suffix(".jsonl"), progress=False,
+        stage=f"base {model}")
     torch.save(net.state_dict(), p)
     return path
 
@@ -79,6 +82,7 @@ def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained:
     def record(net, amount: float) -> None:
         if retrained:
             fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
+                optimizer=c.optimizer, weight_decay=c.weight_decay,
                 seed=seed * 1000 + len(rows), progress=False, stage="retrain")
         rows.append({**common, "amount": round(amount, 6),
                      "sparsity": prune_sparsity(net),
