@@ -122,3 +122,35 @@ def test_prediction_recovers_a_structural_signal():
     assert r2["bayesian-ridge"] > 0.9 and r2["random-forest"] > 0.5
     with pytest.raises(ValueError, match="lack the columns"):
         pearson_table(rows, ["girth"])
+
+
+def test_graph_net_is_the_dag_as_a_sparse_mlp_with_skip_connections():
+    from rewire.models import GraphNet
+
+    g = nx.DiGraph([(0, 2), (1, 2), (0, 3), (2, 4), (3, 4), (0, 4)])  # 0 -> 4 skips a layer
+    torch.manual_seed(0)
+    net = GraphNet(g, in_features=7, num_classes=3)
+    assert get_mask(net, "layers.2.weight").tolist() == [[True, False, True, True]]
+    x = torch.randn(5, 7)
+    # by hand: every unit is relu(w . (its predecessors) + b)
+    h = {}
+    l0, l1, l2 = net.layers
+    w0, w1, w2 = (m.weight.detach() for m in net.layers)
+    for i, v in enumerate([0, 1]):
+        h[v] = torch.relu(x @ w0[i] + l0.bias[i])
+    for i, v in enumerate([2, 3]):
+        h[v] = torch.relu(torch.stack([h[0], h[1]], 1) @ w1[i] + l1.bias[i])
+    h[4] = torch.relu(torch.stack([h[0], h[1], h[2], h[3]], 1) @ w2[0] + l2.bias[0])
+    assert torch.allclose(net(x), net.head(h[4][:, None]), atol=1e-5)
+
+
+def test_no_path_from_input_to_output_is_refused():
+    from rewire.graphs import dag_layout
+
+    g = nx.DiGraph([(0, 1), (2, 3)])
+    with pytest.raises(ValueError, match="no path from input to output"):
+        dag_layout(g, inputs=[0], outputs=[3])
+    with pytest.raises(ValueError, match="must be sources"):
+        dag_layout(g, inputs=[1])
+    layout = dag_layout(g, inputs=[0])  # source 2 is not fed: its row of the input mask is off
+    assert layout.masks[0].flatten().tolist() == [True, False]

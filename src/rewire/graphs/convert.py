@@ -8,6 +8,8 @@ source (the paper's recursion ``ind(v) = max(ind(s) for s -> v, default -1) + 1`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 import numpy as np
 import torch
@@ -15,7 +17,8 @@ from torch import nn
 
 from ..sparse.masks import prunable_weights
 
-__all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of"]
+__all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of", "DagLayout",
+           "dag_layout"]
 
 
 def check_dag(graph: nx.DiGraph) -> nx.DiGraph:
@@ -105,3 +108,58 @@ def model_to_graph(model: nn.Module) -> nx.DiGraph:
         g.add_edges_from(((layer, int(i)), (layer + 1, int(j))) for j, i in zip(dst, src))
         prev_units = out_units
     return g
+
+
+@dataclass
+class DagLayout:
+    """A DAG laid out as a layered sparse network.
+
+    Layer l holds the nodes ``groups[l]``; the units of all layers are concatenated in layer
+    order, layer l starting at ``offsets[l]``. ``masks[0]`` (units of layer 0 × 1) says which
+    sources read the network input; ``masks[l]`` for l ≥ 1 (units of layer l × ``offsets[l]``)
+    has a True for each edge from an earlier unit (skip-layer connections included).
+    ``outputs`` are the positions of the units the output layer reads (the sinks).
+    """
+
+    groups: list[list]
+    offsets: list[int]
+    masks: list[torch.Tensor]
+    outputs: list[int]
+
+
+def dag_layout(dag: nx.DiGraph, inputs=None, outputs=None) -> DagLayout:
+    """Embed ``dag`` between an input and an output layer (deepstruct Fig 6b).
+
+    ``inputs``: nodes fed by the input (default: every source); ``outputs``: nodes read by
+    the output layer (default: every sink). Raises ValueError for a cyclic graph or when no
+    output can be reached from an input.
+    """
+    groups = layers_of(dag)
+    inputs = [v for v in dag if dag.in_degree(v) == 0] if inputs is None else list(inputs)
+    outputs = [v for v in dag if dag.out_degree(v) == 0] if outputs is None else list(outputs)
+    for name, nodes in (("input", inputs), ("output", outputs)):
+        missing = [v for v in nodes if v not in dag]
+        if missing or not nodes:
+            raise ValueError(f"{name} nodes {missing or '(none)'} are not in the graph")
+    bad = [v for v in inputs if dag.in_degree(v) != 0]
+    if bad:
+        raise ValueError(f"input nodes must be sources (no incoming edge): {bad}")
+    reached = set(inputs).union(*(nx.descendants(dag, v) for v in inputs))
+    if not reached & set(outputs):
+        raise ValueError("the graph has no path from input to output")
+    position = {v: (li, i) for li, g in enumerate(groups) for i, v in enumerate(g)}
+    offsets, total = [], 0
+    for g in groups:
+        offsets.append(total)
+        total += len(g)
+    fed = set(inputs)
+    masks = [torch.tensor([[v in fed] for v in groups[0]])]
+    for li in range(1, len(groups)):
+        m = torch.zeros(len(groups[li]), offsets[li], dtype=torch.bool)
+        for i, v in enumerate(groups[li]):
+            for s in dag.predecessors(v):
+                sl, si = position[s]
+                m[i, offsets[sl] + si] = True
+        masks.append(m)
+    return DagLayout(groups, offsets, masks,
+                     [offsets[position[v][0]] + position[v][1] for v in outputs])

@@ -3,12 +3,13 @@
 ``ReberRNN``: characters as ASCII codes -> Embedding(128, embed) -> a stack of recurrent
 layers (tanh / ReLU RNN, LSTM or GRU) -> a linear head on the last real time step.
 
-``GraphRNN``: a DAG embedded as a sparse recurrent network. Every node is one recurrent unit
-in the layer given by its longest path from a source; layer 0 (the sources) reads the
-embedded input, a unit in a later layer reads exactly the units with an edge into it, from
-any earlier layer (skip-layer connections), through its input-to-hidden weights (masked;
-gates share the mask); hidden-to-hidden weights are dense inside each layer; the head reads
-the sinks. Sequences are right-padded with 0; padding never reaches the output.
+``GraphRNN``: a DAG embedded as a sparse recurrent network (``GraphNet``: as a sparse MLP).
+Every node is one recurrent unit in the layer given by its longest path from a source;
+layer 0 (the sources) reads the embedded input, a unit in a later layer reads exactly the
+units with an edge into it, from any earlier layer (skip-layer connections), through its
+input-to-hidden weights (masked; gates share the mask); hidden-to-hidden weights are dense
+inside each layer; the head reads the sinks. Sequences are right-padded with 0; padding
+never reaches the output.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ..graphs.convert import check_dag, layers_of
+from ..graphs.convert import dag_layout
 from ..sparse.masks import set_mask, sparsify
 from .registry import register_model
 
-__all__ = ["ReberRNN", "GraphRNN", "CELLS", "recurrent_layer"]
+__all__ = ["ReberRNN", "GraphRNN", "GraphNet", "CELLS", "recurrent_layer"]
 
 CELLS = ("tanh", "relu", "lstm", "gru")
 
@@ -58,35 +59,23 @@ class ReberRNN(nn.Module):
 
 class GraphRNN(nn.Module):
     def __init__(self, dag: nx.DiGraph, cell: str = "lstm", embed: int = 16,
-                 num_classes: int = 2, vocab: int = 128):
+                 num_classes: int = 2, vocab: int = 128, inputs=None, outputs=None):
         super().__init__()
-        check_dag(dag)
-        self.groups = layers_of(dag)
-        position = {v: (li, i) for li, g in enumerate(self.groups) for i, v in enumerate(g)}
-        sinks = [v for v in dag if dag.out_degree(v) == 0]
-        if not sinks or not self.groups[0]:
-            raise ValueError("the graph has no path from input (sources) to output (sinks)")
+        layout = dag_layout(dag, inputs, outputs)
+        self.groups = layout.groups
         self.embedding = nn.Embedding(vocab, embed, padding_idx=0)
-        offsets, total = [], 0  # where each layer's units sit in the concatenated outputs
-        for g in self.groups:
-            offsets.append(total)
-            total += len(g)
-        self.layers = nn.ModuleList()
-        for li, g in enumerate(self.groups):
-            width = embed if li == 0 else offsets[li]
-            self.layers.append(recurrent_layer(cell, width, len(g)))
-        sparsify(self, [f"layers.{li}.weight_ih_l0" for li in range(1, len(self.groups))])
-        for li in range(1, len(self.groups)):
-            mask = torch.zeros(len(self.groups[li]), offsets[li], dtype=torch.bool)
-            for i, v in enumerate(self.groups[li]):
-                for s in dag.predecessors(v):
-                    sl, si = position[s]
-                    mask[i, offsets[sl] + si] = True
+        self.layers = nn.ModuleList(
+            recurrent_layer(cell, embed if li == 0 else layout.offsets[li], len(g))
+            for li, g in enumerate(self.groups))
+        names = [f"layers.{li}.weight_ih_l0" for li in range(len(self.groups))]
+        sparsify(self, names)
+        for li, (name, mask) in enumerate(zip(names, layout.masks)):
+            if li == 0:
+                mask = mask.expand(-1, embed)
             gates = self.layers[li].weight_ih_l0.shape[0] // len(self.groups[li])
-            set_mask(self, f"layers.{li}.weight_ih_l0", mask.repeat(gates, 1))
-        self.register_buffer("sink_index", torch.tensor(
-            [offsets[position[v][0]] + position[v][1] for v in sinks]))
-        self.head = nn.Linear(len(sinks), num_classes)
+            set_mask(self, name, mask.repeat(gates, 1))  # the gates share the mask
+        self.register_buffer("output_index", torch.tensor(layout.outputs))
+        self.head = nn.Linear(len(layout.outputs), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, last = _trim(x)
@@ -96,7 +85,35 @@ class GraphRNN(nn.Module):
             out, _ = layer(inp if li == 0 else torch.cat(outs, 2))
             outs.append(out)
         h = torch.cat(outs, 2)[torch.arange(len(x)), last]
-        return self.head(h[:, self.sink_index])
+        return self.head(h[:, self.output_index])
+
+
+class GraphNet(nn.Module):
+    """The feed-forward version (deepstruct Fig 6b): a DAG as a sparse MLP with skip-layer
+    connections, one neuron per node, masked Linear layers, the output layer on the sinks."""
+
+    def __init__(self, dag: nx.DiGraph, in_features: int, num_classes: int,
+                 activation: type[nn.Module] = nn.ReLU, inputs=None, outputs=None):
+        super().__init__()
+        layout = dag_layout(dag, inputs, outputs)
+        self.groups = layout.groups
+        self.layers = nn.ModuleList(
+            nn.Linear(in_features if li == 0 else layout.offsets[li], len(g))
+            for li, g in enumerate(self.groups))
+        self.act = activation()
+        names = [f"layers.{li}.weight" for li in range(len(self.groups))]
+        sparsify(self, names)
+        for li, (name, mask) in enumerate(zip(names, layout.masks)):
+            set_mask(self, name, mask.expand(-1, in_features) if li == 0 else mask)
+        self.register_buffer("output_index", torch.tensor(layout.outputs))
+        self.head = nn.Linear(len(layout.outputs), num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)
+        outs = []
+        for li, layer in enumerate(self.layers):
+            outs.append(self.act(layer(x if li == 0 else torch.cat(outs, 1))))
+        return self.head(torch.cat(outs, 1)[:, self.output_index])
 
 
 @register_model("reber-rnn")
