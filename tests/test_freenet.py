@@ -204,3 +204,38 @@ def test_every_layered_net_is_a_freenet_subgraph():
             assert torch.allclose(free(x), net(x), atol=1e-6)
         assert embed_layered(net, dense=False).live_edges == sum(
             a * b for a, b in zip(widths, widths[1:]))
+
+
+def test_cli_freenet_writes_both_models_and_resumes(tmp_path, capsys):
+    import json
+
+    from rewire.cli import main
+
+    out = tmp_path / "fn"
+    args = ["freenet", "--dataset", "digits", "--k", "12", "--epochs", "4", "--dropout", "0.1",
+            "--out", str(out)]
+    assert main(args) == 0
+    r = json.loads((out / "results.json").read_text())
+    for key in ("freenet_test_accuracy", "fcnn_test_accuracy", "freenet_params", "fcnn_params",
+                "live_edges"):
+        assert key in r
+    assert r["freenet_params"] == 64 * 12 + 12 + 66 + 12 * 10 + 10
+    assert abs(r["fcnn_params"] - r["freenet_params"]) <= 64 + 1 + 10
+    assert r["live_edges"] <= 66 and r["inference_macs"] <= r["dense_macs"]
+    for f in ("validation.png", "updates.png", "coactivation_kde.png"):
+        assert (out / f).is_file()
+    assert main(args) == 0  # finished: returns the stored results
+    assert main([*args[:-2], "--dropout", "0.3", "--out", str(out)]) == 2
+    assert "another config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--epsilon", "1.5"], "epsilon must lie in (0, 1)"),
+    (["--epsilon", "0"], "epsilon must lie in (0, 1)"),
+    (["--k", "0"], "k must be >= 1"),
+])
+def test_cli_freenet_errors(tmp_path, capsys, args, message):
+    from rewire.cli import main
+
+    assert main(["freenet", *args, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err

@@ -96,3 +96,14 @@ def test_moving_the_data_folder_does_not_block_a_resume(tmp_path):
     RunFolder(tmp_path, {"dataset": "mnist", "data_dir": "/elsewhere", "epochs": [1, 2]})
     with pytest.raises(ValueError, match="differs in dataset"):
         RunFolder(tmp_path, {"dataset": "kmnist", "data_dir": "/elsewhere", "epochs": [1, 2]})
+
+
+def test_run_folder_accepts_options_added_later_at_their_default(tmp_path):
+    from rewire.runs import RunFolder
+
+    RunFolder(tmp_path, {"k": 30})
+    RunFolder(tmp_path, {"k": 30, "dropout": 0.0}, defaults={"dropout": 0.0})
+    with pytest.raises(ValueError, match="differs in dropout"):
+        RunFolder(tmp_path, {"k": 30, "dropout": 0.2}, defaults={"dropout": 0.0})
+    with pytest.raises(ValueError, match="differs in dropout"):
+        RunFolder(tmp_path, {"k": 30, "dropout": 0.0})  # not declared as added later

@@ -156,7 +156,8 @@ def _freenet_run(a, dataset: str):
                       epsilon=a.epsilon, iterations=a.iterations, update_every=a.update_every,
                       stats_examples=a.stats_examples, lr=a.lr, batch_size=a.batch_size,
                       seed=getattr(a, "seed", 0), baseline=a.baseline,
-                      standardize=not a.raw_inputs, data_dir=a.data_dir)
+                      standardize=not a.raw_inputs, dropout=a.dropout,
+                      weight_decay=a.weight_decay, data_dir=a.data_dir)
 
 
 def cmd_freenet(a) -> None:
@@ -266,6 +267,9 @@ def _freenet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--raw-inputs", action="store_true",
                    help="do not standardise inputs by the training mean and std")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout on the neurons the read-out sees (both models)")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty (both models)")
     p.add_argument("--baseline", choices=["fcnn", "none"], default="fcnn",
                    help="also train the parameter-matched fully connected net")
     p.add_argument("--out", required=True, help="run folder (re-run to resume)")

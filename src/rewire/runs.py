@@ -24,13 +24,19 @@ def write_json(path: str | os.PathLike, obj) -> None:
 class RunFolder:
     """A run folder. Re-running with the same folder resumes; a different config is refused."""
 
-    def __init__(self, path: str | os.PathLike, config: dict):
+    def __init__(self, path: str | os.PathLike, config: dict, defaults: dict | None = None):
+        """``defaults``: values of options added after a run was started; a stored config
+        without such an option matches when the new value is its default."""
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         config = json.loads(json.dumps(config))  # compare as stored (tuples become lists)
+        defaults = json.loads(json.dumps(defaults or {}))
         cfg_file = self.path / "config.json"
         if cfg_file.is_file():
             old = json.loads(cfg_file.read_text())
+            for k, v in defaults.items():
+                if k not in old and k in config and config[k] == v:
+                    old[k] = v
             diff = {k for k in (set(old) | set(config)) - NOT_IDENTITY
                     if old.get(k) != config.get(k)}
             if diff:

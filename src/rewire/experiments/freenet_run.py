@@ -51,6 +51,8 @@ class FreeNetRun:
     seed: int = 0
     baseline: str = "fcnn"  # "fcnn" or "none"
     standardize: bool = True  # inputs shifted and scaled by the training mean and std
+    dropout: float = 0.0  # on the neurons the read-out sees (FreeNet) / the hidden layer (FCNN)
+    weight_decay: float = 0.0
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -63,13 +65,18 @@ class FreeNetRun:
     def evolve_config(self) -> EvolveConfig:
         return EvolveConfig(epochs=self.epochs, epsilon=self.epsilon, iterations=self.iterations,
                             update_every=self.update_every, stats_examples=self.stats_examples,
-                            lr=self.lr, batch_size=self.batch_size, seed=self.seed)
+                            lr=self.lr, batch_size=self.batch_size,
+                            weight_decay=self.weight_decay, seed=self.seed)
+
+
+# Options added while the first Table 2 run was under way: runs without them still resume.
+LATER_OPTIONS = {"dropout": 0.0, "weight_decay": 0.0}
 
 
 def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
     """Train FreeNet(k) by FreeEvolve and the matched FCNN; returns the results record."""
     out = Path(out)
-    run = RunFolder(out, {"experiment": "freenet", **asdict(cfg)})
+    run = RunFolder(out, {"experiment": "freenet", **asdict(cfg)}, LATER_OPTIONS)
     if run.file("results.json").is_file():
         return json.loads(run.file("results.json").read_text())
     data = load_dataset(cfg.dataset, cfg.data_dir)
@@ -77,7 +84,7 @@ def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
         data = standardized(data)
     d_in = int(np.prod(data.input_shape))
     torch.manual_seed(cfg.seed)
-    net = FreeNet(d_in, cfg.k, data.num_classes)
+    net = FreeNet(d_in, cfg.k, data.num_classes, dropout=cfg.dropout)
     dense_params = count_params(net)
     history = free_evolve(net, data.train, data.val, cfg.evolve_config(), out / "freenet",
                           progress=progress)
@@ -98,11 +105,11 @@ def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
     if cfg.baseline == "fcnn":
         width = matched_width(d_in, data.num_classes, dense_params)
         torch.manual_seed(cfg.seed)
-        base = fcnn(d_in, width, data.num_classes)
+        base = fcnn(d_in, width, data.num_classes, dropout=cfg.dropout)
         hist = fit(base, data.train, data.val, epochs=cfg.epochs, lr=cfg.lr,
-                   batch_size=cfg.batch_size, keep_best=True, seed=cfg.seed,
-                   checkpoint=out / "fcnn" / "checkpoint.pt", log=out / "fcnn" / "metrics.jsonl",
-                   stage="fcnn", progress=progress)
+                   batch_size=cfg.batch_size, weight_decay=cfg.weight_decay, keep_best=True,
+                   seed=cfg.seed, checkpoint=out / "fcnn" / "checkpoint.pt",
+                   log=out / "fcnn" / "metrics.jsonl", stage="fcnn", progress=progress)
         res.update(fcnn_test_accuracy=evaluate(base, data.test)["accuracy"],
                    fcnn_val_accuracy=max(r["val_accuracy"] for r in hist),
                    fcnn_params=count_params(base), fcnn_width=width)
@@ -136,7 +143,7 @@ def run_table(base: FreeNetRun, out, datasets=("mnist", "fashion-mnist", "emnist
               "ks": list(ks), "seeds": list(seeds)}
     for key in ("dataset", "k", "seed"):
         config.pop(key)
-    RunFolder(out, config)
+    RunFolder(out, config, LATER_OPTIONS)
     tasks = [{"cfg": asdict(replace(base, dataset=d, k=k, seed=s)),
               "out": str(out / "runs" / f"{d}_k{k}_seed{s}")}
              for s in seeds for d in datasets for k in ks]  # a whole table per seed first
