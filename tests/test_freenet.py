@@ -239,3 +239,16 @@ def test_cli_freenet_errors(tmp_path, capsys, args, message):
 
     assert main(["freenet", *args, "--out", str(tmp_path / "x")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_without_numba_the_forward_falls_back_to_levels(monkeypatch):
+    from rewire.freenet import dag
+
+    def missing():
+        raise ImportError("no numba")
+
+    monkeypatch.setattr(dag, "_get_kernels", missing)
+    torch.manual_seed(0)
+    w = torch.randn(9, 9) * random_dag(9, 0.5, 0)
+    e = torch.randn(4, 9)
+    assert torch.allclose(dag.propagate(e, w), propagate_reference(e, w), atol=1e-6)

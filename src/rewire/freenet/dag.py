@@ -125,11 +125,21 @@ class FusedDag(torch.autograd.Function):
         return g, grad_w
 
 
+def _numba_available() -> bool:
+    try:
+        _get_kernels()
+    except ImportError:
+        return False
+    return True
+
+
 def propagate(e: torch.Tensor, w: torch.Tensor,
               levels: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """The fast path: fused on the CPU, by levels elsewhere (``levels`` from the graph)."""
-    if e.device.type == "cpu" and e.dtype in (torch.float32, torch.float64):
+    """The fast path: fused on the CPU, by levels elsewhere (``levels`` from the graph; taken
+    from the nonzero pattern of ``w`` when not given)."""
+    if (e.device.type == "cpu" and e.dtype in (torch.float32, torch.float64)
+            and _numba_available()):
         return FusedDag.apply(e, w.to(e.dtype))
     if levels is None:
-        raise ValueError("propagate on a non-CPU device needs the graph's topological levels")
+        levels = topological_levels(w.detach() != 0)
     return propagate_levels(e, w, levels)
