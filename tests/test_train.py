@@ -71,3 +71,24 @@ def test_bad_arguments():
         fit(model, data.train, epochs=1, keep_best=True, progress=False)
     with pytest.raises(ValueError, match="optimizer"):
         fit(model, data.train, epochs=1, optimizer="lbfgs", progress=False)
+
+
+def test_clip_grad_norm_bounds_every_step(digits):
+    from rewire.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("aann-mnist-cnn", digits.input_shape)
+    norms = []
+    real_step = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        norms.append(torch.norm(torch.stack([p.grad.norm() for g in self.param_groups
+                                             for p in g["params"] if p.grad is not None])))
+        return real_step(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        fit(model, digits.train, epochs=1, lr=0.1, clip_grad_norm=0.05, progress=False)
+    finally:
+        torch.optim.Adam.step = real_step
+    assert len(norms) > 5 and max(norms) <= 0.05 + 1e-5

@@ -41,6 +41,7 @@ class PriorsConfig:
     train_examples: int = 5000
     lr: float = 3e-3
     batch_size: int = 64
+    clip: float = 1.0  # gradient-norm clipping, as for the Reber RNNs
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -60,7 +61,8 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str) -> dict:
     torch.manual_seed(seed)
     net = GraphRNN(dag, cell)
     hist = fit(net, train, data.val, epochs=c.epochs, lr=c.lr, batch_size=c.batch_size,
-               keep_best=True, seed=seed, progress=False, stage=f"prior {cell}")
+               clip_grad_norm=c.clip, keep_best=True, seed=seed, progress=False,
+               stage=f"prior {cell}")
     row = {"dataset": c.dataset, "generator": generator, "graph_seed": seed, "cell": cell,
            "test_accuracy": evaluate(net, data.test)["accuracy"],
            "val_accuracy": max(r["val_accuracy"] for r in hist),

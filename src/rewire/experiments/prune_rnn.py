@@ -54,6 +54,7 @@ class PruneRNNConfig:
     retrain_epochs: int = 1
     lr: float = 1e-3
     batch_size: int = 32
+    clip: float = 1.0  # gradient-norm clipping (a ReLU RNN collapses without it)
     data_dir: str | None = None
 
 
@@ -66,8 +67,9 @@ def _base(cfg: dict, dataset: str, cell: str, seed: int, path: str) -> str:
     torch.manual_seed(seed)
     net = create_model("reber-rnn", data.input_shape, 2, cell=cell)
     fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
-        keep_best=True, patience=4, seed=seed, checkpoint=p.with_suffix(".ckpt"),
-        log=p.with_suffix(".jsonl"), progress=False, stage=f"base {cell}")
+        clip_grad_norm=c.clip, keep_best=True, patience=4, seed=seed,
+        checkpoint=p.with_suffix(".ckpt"), log=p.with_suffix(".jsonl"), progress=False,
+        stage=f"base {cell}")
     torch.save(net.state_dict(), p)
     return path
 
@@ -88,7 +90,8 @@ def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
         prune.magnitude(net, amount, scope="layer", layers=target_layers(net, target))
         before = evaluate(net, data.test)["accuracy"]
         fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
-            seed=seed * 1000 + int(amount * 100), progress=False, stage="retrain")
+            clip_grad_norm=c.clip, seed=seed * 1000 + int(amount * 100), progress=False,
+            stage="retrain")
         rows.append({"dataset": dataset, "cell": cell, "target": target, "amount": amount,
                      "seed": seed, "base_test_accuracy": base_acc,
                      "test_accuracy_before": before,

@@ -78,6 +78,7 @@ def fit(
     keep_best: bool = False,
     seed: int = 0,
     step_hook: StepHook | None = None,
+    clip_grad_norm: float | None = None,
     checkpoint: str | os.PathLike | None = None,
     log: str | os.PathLike | None = None,
     stage: str = "train",
@@ -92,6 +93,7 @@ def fit(
         keep_best: at the end, restore the weights of the best validation epoch.
         step_hook: called as ``hook(step, total_steps)`` before every optimiser step
             (gradual pruning uses it to update masks).
+        clip_grad_norm: clip the gradient norm to this value before each step (RNNs).
         checkpoint: file written after every epoch; if it exists, training resumes from it.
         log: JSON-lines metrics log; one line per epoch is appended.
         stage: label written into every record (p-SIREN uses it for its four steps).
@@ -145,6 +147,8 @@ def fit(
             loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
             opt.step()
             loss_sum += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
