@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from rewire.experiments.freenet_plots import plot_run  # noqa: E402
 from rewire.experiments.freenet_run import PAPER_KS, PAPER_TABLE2  # noqa: E402
 
 run, command = Path(sys.argv[1]), sys.argv[2]
@@ -24,6 +25,9 @@ examples = {"fig4_fashion_k40": ("fashion-mnist_k40_seed0", "validation.png"),
             "fig6_mnist_k100": ("mnist_k100_seed0", "updates.png"),
             "fig7_mnist_k100": ("mnist_k100_seed0", "coactivation_kde.png")}
 shown = []
+for folder in {f for f, _ in examples.values()}:  # re-draw with the current plotting code
+    if (run / "runs" / folder / "results.json").is_file():
+        plot_run(run / "runs" / folder)
 for name, (folder, f) in examples.items():
     src = run / "runs" / folder / f
     if src.is_file():

@@ -29,8 +29,6 @@ def _val_curve(path: Path) -> list[float]:
 
 def plot_run(out) -> None:
     """validation.png (Fig 4), updates.png (Fig 6), coactivation_kde.png (Fig 7)."""
-    from scipy.stats import gaussian_kde
-
     out = Path(out)
     res = json.loads((out / "results.json").read_text())
     plt = _plt()
@@ -67,22 +65,46 @@ def plot_run(out) -> None:
 
     start, end = out / "freenet" / "coactivation_start.npz", out / "freenet" / "coactivation.npz"
     if start.is_file() and end.is_file():
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        grid = np.linspace(0, 1, 201)
-        for ax, key, title in zip(axes, ("ncim", "ncam"), ("NCIM (prune statistic)",
-                                                           "NCAM (augment statistic)")):
-            for f, label, style in ((start, "start", "--"), (end, "end", "-")):
-                v = np.load(f)[key].astype(np.float64)
-                if np.ptp(v) > 0:
-                    ax.plot(grid, gaussian_kde(v)(grid), style, label=label)
-            ax.axvline(1 - res["epsilon"], color="k", lw=0.8, ls=":", label="1 − ε")
-            ax.set_title(title)
-            ax.set_xlabel("value over neuron pairs")
-            ax.set_ylabel("density")
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "coactivation_kde.png", dpi=110)
-        plt.close(fig)
+        _plot_kde(start, end, _final_edges(out / "freenet" / "model.pt"), res["epsilon"],
+                  out / "coactivation_kde.png")
+
+
+def _final_edges(model_file: Path) -> np.ndarray | None:
+    """The evolved graph's live edges over neuron pairs (lower triangle, row-major)."""
+    import torch
+
+    if not model_file.is_file():
+        return None
+    g = torch.load(model_file, weights_only=False)["state_dict"]["graph"]
+    i, j = torch.tril_indices(g.shape[0], g.shape[0], -1)
+    return g[i, j].numpy()
+
+
+def _plot_kde(start: Path, end: Path, live: np.ndarray | None, epsilon: float, path) -> None:
+    """Fig 7: the prune statistic (NCIM) on the edges FreeEvolve keeps — all pairs at the
+    dense start, the live edges at the end — and the augment statistic (NCAM) on all pairs."""
+    from scipy.stats import gaussian_kde
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    grid = np.linspace(0, 1, 201)
+    panels = (("ncim", "NCIM on live edges (what Prune reads)", True),
+              ("ncam", "NCAM over all neuron pairs (what Aug reads)", False))
+    for ax, (key, title, on_live) in zip(axes, panels):
+        for f, label, style in ((start, "start (dense graph)", "--"), (end, "end", "-")):
+            v = np.load(f)[key].astype(np.float64)
+            if on_live and f == end and live is not None:
+                v = v[live]
+            if len(v) > 1 and np.ptp(v) > 0:
+                ax.plot(grid, gaussian_kde(v)(grid), style, label=f"{label}, {len(v)} pairs")
+        ax.axvline(1 - epsilon, color="k", lw=0.8, ls=":", label="1 − ε")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("value")
+        ax.set_ylabel("density")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def table_cells(rows: list[dict], dataset: str, model: str, ks: list[int]) -> list[str]:
