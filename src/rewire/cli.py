@@ -182,9 +182,9 @@ def cmd_freenet_table(a) -> None:
         if d not in DATASETS:
             raise ValueError(f"unknown dataset {d!r}; expected one of {', '.join(DATASETS)}")
         load_dataset(d, a.data_dir)  # fetch once, up front
-    s = run_table(_freenet_run(a, a.datasets[0]), a.out, a.datasets, a.ks, a.seeds, a.workers,
-                  a.ray_address)
-    print(open(f"{a.out}/table.md").read() if s["rows"] else "no runs")
+    run_table(_freenet_run(a, a.datasets[0]), a.out, a.datasets, a.ks, a.seeds, a.workers,
+              a.ray_address)
+    _print_table(a.out)
 
 
 def cmd_freenet_theorem(a) -> None:
@@ -197,6 +197,11 @@ def cmd_freenet_theorem(a) -> None:
         print(f"{name:16} MSE {mse:.4g}")
     print(f"FreeNet / best layered ({r['best_layered']}): {r['freenet_vs_best_layered']:.3f}; "
           f"results in {a.out}/results.json")
+
+
+def _print_table(out: str) -> None:
+    print(open(f"{out}/table.md").read())
+    print(f"results in {out}/results.json")
 
 
 def _names(text: str) -> list[str]:
@@ -212,7 +217,7 @@ def cmd_prune(a) -> None:
                              retrain_epochs=a.retrain_epochs, data_dir=a.data_dir,
                              **{k: v for k, v in (("models", a.models), ("methods", a.methods),
                                                   ("schemes", a.schemes)) if v})
-        s = run_prune_ffn(cfg, a.out, a.workers, a.ray_address)
+        run_prune_ffn(cfg, a.out, a.workers, a.ray_address)
     else:
         from .experiments.prune_rnn import PruneRNNConfig, run_prune_rnn
 
@@ -221,9 +226,8 @@ def cmd_prune(a) -> None:
                              **{k: v for k, v in (("datasets", a.datasets), ("cells", a.cells),
                                                   ("targets", a.targets),
                                                   ("amounts", a.amounts)) if v})
-        s = run_prune_rnn(cfg, a.out, a.workers, a.ray_address)
-    print(open(f"{a.out}/table.md").read() if s["rows"] else "no runs")
-    print(f"results in {a.out}/results.json")
+        run_prune_rnn(cfg, a.out, a.workers, a.ray_address)
+    _print_table(a.out)
 
 
 def cmd_priors(a) -> None:
@@ -234,8 +238,7 @@ def cmd_priors(a) -> None:
                        **{k: v for k, v in (("generators", a.generators), ("cells", a.cells))
                           if v})
     run_priors(cfg, a.out, a.workers, a.ray_address)
-    print(open(f"{a.out}/table.md").read())
-    print(f"results in {a.out}/results.json")
+    _print_table(a.out)
 
 
 def cmd_predict(a) -> None:
@@ -250,8 +253,7 @@ def cmd_predict(a) -> None:
     if not rows:
         raise ValueError(f"{a.rows} has no rows")
     summarize_priors(rows, a.out)
-    print(open(f"{a.out}/table.md").read())
-    print(f"results in {a.out}/results.json")
+    _print_table(a.out)
 
 
 def _freenet_args(p: argparse.ArgumentParser) -> None:

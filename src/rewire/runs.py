@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["RunFolder", "write_json"]
+__all__ = ["RunFolder", "write_json", "write_summary"]
 
 # Config keys that do not change results (data files are checksum-verified wherever they are).
 NOT_IDENTITY = {"data_dir"}
@@ -19,6 +19,12 @@ def write_json(path: str | os.PathLike, obj) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
+
+
+def write_summary(out: str | os.PathLike, summary: dict, table: str) -> None:
+    """A sweep's ``results.json`` (``{"rows": [...], ...}``) and its ``table.md``."""
+    write_json(Path(out) / "results.json", summary)
+    (Path(out) / "table.md").write_text(table)
 
 
 class RunFolder:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..freenet.evolve import read_updates
+from ..freenet.evolve import lower_triangle, read_updates
 
 __all__ = ["plot_run", "markdown_table", "plot_table", "table_cells"]
 
@@ -75,9 +75,7 @@ def _final_edges(model_file: Path) -> np.ndarray | None:
 
     if not model_file.is_file():
         return None
-    g = torch.load(model_file, weights_only=False)["state_dict"]["graph"]
-    i, j = torch.tril_indices(g.shape[0], g.shape[0], -1)
-    return g[i, j].numpy()
+    return lower_triangle(torch.load(model_file, weights_only=False)["state_dict"]["graph"])
 
 
 def _plot_kde(start: Path, end: Path, live: np.ndarray | None, epsilon: float, path) -> None:

@@ -19,7 +19,7 @@ from ..data import Split, Splits, load_dataset
 from ..freenet import EvolveConfig, FreeNet, count_params, fcnn, free_evolve, matched_width
 from ..freenet.evolve import read_updates
 from ..freenet.inference import LiveFreeNet
-from ..runs import RunFolder, write_json
+from ..runs import RunFolder, write_summary
 from ..train import evaluate, fit
 from .executor import run_tasks
 
@@ -167,8 +167,6 @@ def summarize_table(results: list[dict], out) -> dict:
                          "val_accuracy": r["fcnn_val_accuracy"], "params": r["fcnn_params"],
                          "width": r["fcnn_width"]})
     summary = {"rows": rows}
-    out = Path(out)
-    write_json(out / "results.json", summary)
-    (out / "table.md").write_text(markdown_table(rows))
-    plot_table(rows, out / "accuracy_vs_k.png")
+    write_summary(out, summary, markdown_table(rows))
+    plot_table(rows, Path(out) / "accuracy_vs_k.png")
     return summary

@@ -19,7 +19,7 @@ from ..data import Split, load_dataset
 from ..graphs import FEATURES, GENERATORS, graph_features, random_prior
 from ..models import CELLS, GraphRNN
 from ..predict import REGRESSORS, pearson_table, prediction_r2
-from ..runs import RunFolder, write_json
+from ..runs import RunFolder, write_json, write_summary
 from ..train import evaluate, fit
 from .executor import run_tasks
 
@@ -98,8 +98,7 @@ def summarize_priors(rows: list[dict], out) -> dict:
         if len(sel) >= 10:
             r2[cell] = prediction_r2(sel, PREDICT_FEATURES)
     summary = {"rows": rows, "pearson": pearson, "r2": r2}
-    write_json(out / "results.json", summary)
-    (out / "table.md").write_text(priors_tables(summary))
+    write_summary(out, summary, priors_tables(summary))
     plot_priors(rows, out / "accuracy_by_generator.png")
     return summary
 

@@ -19,7 +19,8 @@ import torch
 from .. import prune
 from ..data import load_dataset
 from ..models import create_model
-from ..runs import RunFolder, write_json
+from ..runs import RunFolder, write_json, write_summary
+from ..sparse import sparsity
 from ..train import evaluate, fit
 from .executor import run_tasks
 
@@ -85,7 +86,7 @@ def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained:
                 optimizer=c.optimizer, weight_decay=c.weight_decay,
                 seed=seed * 1000 + len(rows), progress=False, stage="retrain")
         rows.append({**common, "amount": round(amount, 6),
-                     "sparsity": prune_sparsity(net),
+                     "sparsity": round(float(sparsity(net)), 6),
                      "test_accuracy": evaluate(net, data.test)["accuracy"],
                      "val_accuracy": evaluate(net, data.val)["accuracy"]})
 
@@ -104,19 +105,15 @@ def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained:
     return rows
 
 
-def prune_sparsity(net) -> float:
-    from ..sparse import sparsity
-
-    return round(float(sparsity(net)), 6)
-
-
 def run_prune_ffn(cfg: PruneFFNConfig, out, workers: int = 1,
                   ray_address: str | None = None) -> dict:
     out = Path(out)
     RunFolder(out, {"experiment": "prune-ffn", **asdict(cfg)})
     load_dataset(cfg.dataset, cfg.data_dir)  # fetch once
-    for name in cfg.methods:
-        prune.make_method(name, data=((), ()))  # validate names early
+    unknown = [m for m in cfg.methods if m not in prune.METHODS]
+    if unknown:
+        raise ValueError(f"unknown pruning method {unknown[0]!r}; expected one of "
+                         f"{', '.join(prune.METHODS)}")
     for name in cfg.schemes:
         prune.make_scheme(name, cfg.amount, cfg.steps, cfg.rate, cfg.bucket)
     c = asdict(cfg)
@@ -137,9 +134,7 @@ def run_prune_ffn(cfg: PruneFFNConfig, out, workers: int = 1,
 def summarize_prune_ffn(rows: list[dict], out) -> dict:
     from .prune_plots import ffn_table, plot_ffn
 
-    out = Path(out)
     summary = {"rows": rows}
-    write_json(out / "results.json", summary)
-    (out / "table.md").write_text(ffn_table(rows))
+    write_summary(out, summary, ffn_table(rows))
     plot_ffn(rows, out)
     return summary

@@ -20,7 +20,7 @@ import torch
 from .. import prune
 from ..data import load_dataset
 from ..models import CELLS, create_model
-from ..runs import RunFolder, write_json
+from ..runs import RunFolder, write_json, write_summary
 from ..sparse.masks import prunable_weights
 from ..train import evaluate, fit
 from .executor import run_tasks
@@ -128,9 +128,7 @@ def run_prune_rnn(cfg: PruneRNNConfig, out, workers: int = 1,
 def summarize_prune_rnn(rows: list[dict], out) -> dict:
     from .prune_plots import plot_rnn, rnn_table
 
-    out = Path(out)
     summary = {"rows": rows}
-    write_json(out / "results.json", summary)
-    (out / "table.md").write_text(rnn_table(rows))
+    write_summary(out, summary, rnn_table(rows))
     plot_rnn(rows, out)
     return summary

@@ -22,7 +22,7 @@ from ..train import fit
 from .coactivation import check_epsilon, coactivation, graph_update
 from .model import FreeNet
 
-__all__ = ["EvolveConfig", "free_evolve", "read_updates"]
+__all__ = ["EvolveConfig", "free_evolve", "read_updates", "lower_triangle"]
 
 
 @dataclass
@@ -55,10 +55,11 @@ def read_updates(path) -> list[dict]:
     return [json.loads(line) for line in p.read_text().splitlines()] if p.is_file() else []
 
 
-def _triangle(m: torch.Tensor) -> np.ndarray:
+def lower_triangle(m: torch.Tensor) -> np.ndarray:
+    """The entries below the diagonal (one per neuron pair j < i), row-major."""
     k = m.shape[0]
     i, j = torch.tril_indices(k, k, -1)
-    return m[i, j].numpy().astype(np.float32)
+    return m[i, j].numpy()
 
 
 def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
@@ -73,8 +74,8 @@ def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
     xs = _stats_subset(train, cfg.stats_examples, cfg.seed)
     if not npz.is_file() and not (out / "checkpoint.pt").is_file():
         start = coactivation(model, xs)
-        np.savez(out / "coactivation_start.npz", ncam=_triangle(start.ncam),
-                 ncim=_triangle(start.ncim))
+        np.savez(out / "coactivation_start.npz", ncam=lower_triangle(start.ncam.float()),
+                 ncim=lower_triangle(start.ncim.float()))
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     done = read_updates(updates_file)
 
@@ -102,5 +103,5 @@ def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
                   checkpoint=out / "checkpoint.pt", log=out / "metrics.jsonl",
                   stage="freeevolve", progress=progress)
     end = coactivation(model, xs)
-    np.savez(npz, ncam=_triangle(end.ncam), ncim=_triangle(end.ncim))
+    np.savez(npz, ncam=lower_triangle(end.ncam.float()), ncim=lower_triangle(end.ncim.float()))
     return history
