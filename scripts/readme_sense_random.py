@@ -1,6 +1,9 @@
 """Copy a finished SENSE run into results/ with a README generated from its results.json."""
-import json, shutil, sys
+import json
+import shutil
+import sys
 from pathlib import Path
+
 run, dest, command = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 r = json.loads((run / "results.json").read_text())
 rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
