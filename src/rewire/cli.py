@@ -408,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .experiments.executor import setup_process
+
+    setup_process()
     try:
         args.func(args)
     except (ValueError, KeyError, DataError) as exc:
