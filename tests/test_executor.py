@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from rewire.experiments.executor import run_tasks
 from rewire.prune import gradual_amount  # a library function, importable by any worker
@@ -21,3 +22,11 @@ def test_ray_local_instance():
     pytest.importorskip("ray", reason="ray not installed (pip install 'rewire[ray]')")
     assert run_tasks(gradual_amount, TASKS, ray_address="local", threads=1,
                      progress=False) == EXPECTED
+
+
+def test_setup_process_flushes_denormals():
+    from rewire.experiments.executor import setup_process
+
+    setup_process()
+    tiny = torch.tensor([1e-30], dtype=torch.float32)
+    assert (tiny * 1e-10).item() == 0.0  # 1e-40 is denormal in float32: flushed
