@@ -12,11 +12,13 @@ activations of every earlier neuron it is wired to. Three implementations, one m
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
-__all__ = ["propagate", "propagate_reference", "propagate_levels", "topological_levels",
-           "FusedDag"]
+__all__ = ["fused", "numba_available", "propagate", "propagate_reference", "propagate_levels",
+           "topological_levels", "FusedDag"]
 
 
 def propagate_reference(e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -125,7 +127,9 @@ class FusedDag(torch.autograd.Function):
         return g, grad_w
 
 
-def _numba_available() -> bool:
+@functools.cache
+def numba_available() -> bool:
+    """Whether the compiled kernels can be built (checked once per process)."""
     try:
         _get_kernels()
     except ImportError:
@@ -133,13 +137,19 @@ def _numba_available() -> bool:
     return True
 
 
+def fused(e: torch.Tensor) -> bool:
+    """Whether :func:`propagate` takes the fused compiled path for activations like ``e``."""
+    return (e.device.type == "cpu" and e.dtype in (torch.float32, torch.float64)
+            and numba_available())
+
+
 def propagate(e: torch.Tensor, w: torch.Tensor,
               levels: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """The fast path: fused on the CPU, by levels elsewhere (``levels`` from the graph; taken
-    from the nonzero pattern of ``w`` when not given)."""
-    if (e.device.type == "cpu" and e.dtype in (torch.float32, torch.float64)
-            and _numba_available()):
+    """The fast path: fused on the CPU when numba is installed, else by ``levels`` (the
+    graph's topological levels, required then)."""
+    if fused(e):
         return FusedDag.apply(e, w.to(e.dtype))
     if levels is None:
-        levels = topological_levels(w.detach() != 0)
+        raise ValueError("propagate without the fused CPU kernel needs the graph's "
+                         "topological levels")
     return propagate_levels(e, w, levels)

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .dag import propagate, topological_levels
+from .dag import fused, propagate, topological_levels
 
 __all__ = ["FreeNet", "fcnn", "count_params", "matched_width", "check_graph", "dense_graph"]
 
@@ -95,7 +95,7 @@ class FreeNet(nn.Module):
         """The k neuron activations (after ReLU), shape (batch, k)."""
         e = self.encoder(x.flatten(1))
         w = self.dag_weight * self.graph
-        levels = None if e.device.type == "cpu" else self.levels()
+        levels = None if fused(e) else self.levels()
         return propagate(e, w, levels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
