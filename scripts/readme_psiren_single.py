@@ -12,8 +12,7 @@ from pathlib import Path
 import torch
 
 from rewire.data import load_dataset
-from rewire.models import create_model
-from rewire.sparse import load_packed, read_wiring, ternarize
+from rewire.sparse import load_ternary, read_wiring
 from rewire.train import predict
 
 p = argparse.ArgumentParser()
@@ -23,12 +22,8 @@ p.add_argument("--data-dir", default=None)
 a = p.parse_args()
 
 res = json.loads((a.run / "results.json").read_text())
-saved = torch.load(a.run / "model.pt", weights_only=False)
-spec = saved["spec"]
-full = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
-                              **spec["options"]))
-full.load_state_dict(saved["state_dict"])
-packed = load_packed(a.run / "model.rwt")
+full = load_ternary(a.run / "model.pt")
+packed = load_ternary(a.run / "model.rwt")
 test = load_dataset(res["dataset"], a.data_dir).test
 same = bool(torch.equal(predict(full, test.x), predict(packed, test.x)))
 wa, wb = read_wiring(full), read_wiring(packed)

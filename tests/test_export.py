@@ -61,3 +61,20 @@ def test_refuses_non_ternary_and_foreign_files(tmp_path):
     (tmp_path / "y.rwt").write_bytes(b"PK\x03\x04junk")
     with pytest.raises(ValueError, match="magic"):
         load_packed(tmp_path / "y.rwt")
+
+
+def test_load_ternary_reads_both_saved_forms(tmp_path):
+    from rewire.models import model_spec
+    from rewire.sparse import load_ternary
+
+    torch.manual_seed(0)
+    model = ternarize(create_model("aann-mnist-cnn", (1, 8, 8), 10))
+    magnitude(model, 0.8)
+    torch.save({"spec": model_spec(model), "state_dict": model.state_dict()}, tmp_path / "m.pt")
+    save_packed(model, tmp_path / "m.rwt")
+    x = torch.randn(5, 1, 8, 8)
+    for f in ("m.pt", "m.rwt"):
+        assert torch.equal(predict(load_ternary(tmp_path / f), x), predict(model, x))
+    torch.save({"weights": 1}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="no architecture spec"):
+        load_ternary(tmp_path / "bad.pt")

@@ -90,19 +90,9 @@ def cmd_sweep(a) -> None:
 
 
 def cmd_report(a) -> None:
-    import torch
+    from .sparse import format_report, load_ternary, sparsity_report
 
-    from .models import create_model
-    from .sparse import format_report, load_packed, sparsity_report, ternarize
-
-    if a.model.endswith(".rwt"):
-        model = load_packed(a.model)
-    else:
-        saved = torch.load(a.model, weights_only=False)
-        spec = saved["spec"]
-        model = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
-                                       **spec["options"]))
-        model.load_state_dict(saved["state_dict"])
+    model = load_ternary(a.model)
     rows = sparsity_report(model)
     print(json.dumps(rows, indent=1) if a.json else format_report(rows))
 

@@ -23,6 +23,7 @@ from ..siren import SirenConfig, run_psiren
 from ..sparse import (
     Wiring,
     load_packed,
+    load_ternary,
     random_wiring,
     read_wiring,
     save_packed,
@@ -63,16 +64,7 @@ def load_start_model(path: str, input_shape, num_classes: int):
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"--init must be 'random', 'psiren' or a model file; {path} not found")
-    if p.suffix == ".rwt":
-        model = load_packed(p)
-    else:
-        saved = torch.load(p, weights_only=False)
-        if not isinstance(saved, dict) or "spec" not in saved:
-            raise ValueError(f"{path}: not a rewire model file (no architecture spec)")
-        spec = saved["spec"]
-        model = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
-                                       **spec["options"]))
-        model.load_state_dict(saved["state_dict"])
+    model = load_ternary(p)
     spec = model_spec(model)
     want = {"name": "aann-mnist-cnn", "input_shape": list(input_shape),
             "num_classes": num_classes, "options": {}}

@@ -25,7 +25,8 @@ from .masks import prunable_weights
 from .ternary import is_ternary, ternarize
 from .wiring import Wiring, read_wiring, write_wiring
 
-__all__ = ["pack_ternary", "unpack_ternary", "save_packed", "load_packed", "float32_bytes"]
+__all__ = ["pack_ternary", "unpack_ternary", "save_packed", "load_packed", "load_ternary",
+           "float32_bytes"]
 
 MAGIC = b"RWT1"
 
@@ -138,4 +139,22 @@ def load_packed(path: str | os.PathLike, model: nn.Module | None = None) -> nn.M
         extra[name] = torch.from_numpy(arr.copy()).view(entry["shape"])
         pos += entry["nbytes"]
     model.load_state_dict(extra, strict=False)
+    return model
+
+
+def load_ternary(path: str | os.PathLike) -> nn.Module:
+    """A saved ternary model: a packed ``.rwt`` file, or a run's ``model.pt`` (its
+    architecture spec and state_dict)."""
+    p = Path(path)
+    if p.suffix == ".rwt":
+        return load_packed(p)
+    saved = torch.load(p, weights_only=False)
+    if not isinstance(saved, dict) or "spec" not in saved:
+        raise ValueError(f"{path}: not a rewire model file (no architecture spec)")
+    from ..models import create_model
+
+    spec = saved["spec"]
+    model = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
+                                   **spec["options"]))
+    model.load_state_dict(saved["state_dict"])
     return model
