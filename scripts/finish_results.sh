@@ -12,13 +12,13 @@ done_ $RUNS/psiren-mnist && python scripts/readme_psiren_sweep.py $RUNS/psiren-m
 done_ $RUNS/psiren-fashion-mnist && python scripts/readme_psiren_sweep.py $RUNS/psiren-fashion-mnist \
   "rewire sweep --dataset fashion-mnist $D --workers 2 --out runs/psiren-fashion-mnist"
 done_ $RUNS/freenet-table && python scripts/readme_freenet_table.py $RUNS/freenet-table \
-  "OMP_NUM_THREADS=1 rewire freenet-table $D --workers 1 --out runs/freenet-table"
+  "OMP_NUM_THREADS=1 rewire freenet-table $D --workers 2 --out runs/freenet-table"
 done_ $RUNS/prune-ffn-mnist && python scripts/readme_deepstruct.py ffn $RUNS/prune-ffn-mnist \
-  "OMP_NUM_THREADS=1 rewire prune --kind ffn $D --workers 1 --out runs/prune-ffn-mnist"
+  "OMP_NUM_THREADS=1 rewire prune --kind ffn $D --workers 2 --out runs/prune-ffn-mnist"
 done_ $RUNS/prune-rnn-reber && python scripts/readme_deepstruct.py rnn $RUNS/prune-rnn-reber \
-  "OMP_NUM_THREADS=1 rewire prune --kind rnn $D --seeds 0 --workers 1 --out runs/prune-rnn-reber"
+  "OMP_NUM_THREADS=1 rewire prune --kind rnn $D --seeds 0 --workers 2 --out runs/prune-rnn-reber"
 done_ $RUNS/priors-reber && done_ $RUNS/priors-reber-deepstruct && \
   python scripts/readme_deepstruct.py priors \
-  $RUNS/priors-reber-deepstruct "OMP_NUM_THREADS=1 rewire priors --dataset reber-deepstruct $D --workers 1 --out runs/priors-reber-deepstruct" \
-  $RUNS/priors-reber "OMP_NUM_THREADS=1 rewire priors --dataset reber $D --workers 1 --out runs/priors-reber"
+  $RUNS/priors-reber-deepstruct "OMP_NUM_THREADS=1 rewire priors --dataset reber-deepstruct $D --workers 2 --out runs/priors-reber-deepstruct" \
+  $RUNS/priors-reber "OMP_NUM_THREADS=1 rewire priors --dataset reber $D --workers 2 --out runs/priors-reber"
 true

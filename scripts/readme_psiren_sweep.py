@@ -27,6 +27,12 @@ headline = (f"At 89% sparsity: {r90['mean'] * 100:.2f} ± {r90['std'] * 100:.2f}
             f"(min {r90['min'] * 100:.2f}) over {r90['seeds']} seeds; at 95%: "
             f"{t[0.95]['mean'] * 100:.2f} ± {t[0.95]['std'] * 100:.2f}%; dense float: "
             f"{t[0.0]['dense_mean'] * 100:.2f}%.")
+best = max(s["by_sparsity"], key=lambda r: r["mean"])
+shape = (f"The best ternary mean is at {best['sparsity'] * 100:.0f}% sparsity "
+         f"({best['mean'] * 100:.2f}%), above the 0%-sparse ternary network "
+         f"({t[0.0]['mean'] * 100:.2f}%): moderate sparsity helps a ternary network (the paper states no trend in its "
+         "text). The gap to the dense float net is the price of {-1, 0, +1} "
+         "weights without scales or biases.")
 (dest / "README.md").write_text(f"""# p-SIREN sweep on {d}: sparse ternary CNNs at 15 sparsities (AANN {paper.split(' (')[0]})
 
 ```
@@ -39,6 +45,8 @@ training shared per seed; presets and decisions in docs/psiren.md. Test accuracy
 of the four steps (mean ± std over seeds); "ternary" is the final network.
 
 {headline}
+
+{shape}
 
 The paper: {paper}.
 
