@@ -1,4 +1,4 @@
-"""Copy the FreeNets Table 2 run into results/freenet-table2 with a README generated from its
+"""Copy the FreeNets Table 2 run into results/freenets-table2 with a README generated from its
 results (no number typed by hand).
 
     python scripts/readme_freenet_table.py RUN_FOLDER "COMMAND"
@@ -15,7 +15,7 @@ from rewire.experiments.freenet_plots import plot_run  # noqa: E402
 from rewire.experiments.freenet_run import PAPER_KS, PAPER_TABLE2  # noqa: E402
 
 run, command = Path(sys.argv[1]), sys.argv[2]
-dest = Path(__file__).resolve().parents[1] / "results" / "freenet-table2"
+dest = Path(__file__).resolve().parents[1] / "results" / "freenets-table2"
 dest.mkdir(parents=True, exist_ok=True)
 for f in ["results.json", "table.md", "accuracy_vs_k.png", "config.json"]:
     shutil.copy(run / f, dest / f)
