@@ -136,7 +136,7 @@ model recovers except LSTM and GRU with h2h pruned.
 def priors():
     dest = root / "priors-reber"
     runs = [(Path(sys.argv[i]), sys.argv[i + 1]) for i in range(2, len(sys.argv), 2)]
-    parts, rows, pearson, r2 = [], [], {}, {}
+    parts, rows, pearson, r2, r2_std = [], [], {}, {}, {}
     for rdir, cmd in runs:
         s = json.loads((rdir / "results.json").read_text())
         data = s["rows"][0]["dataset"]
@@ -145,7 +145,7 @@ def priors():
         for f in ["results.json", "table.md", "config.json", "accuracy_by_generator.png"]:
             shutil.copy(rdir / f, sub / f)
         rows += s["rows"]
-        pearson[data], r2[data] = s["pearson"], s["r2"]
+        pearson[data], r2[data], r2_std[data] = s["pearson"], s["r2"], s["r2_std"]
         parts.append(f"""## {data}
 
 ```
@@ -159,7 +159,8 @@ def priors():
 """)
     first = next(iter(pearson))  # the paper's data first
     combined = {"rows": rows, "pearson": pearson[first], "r2": r2[first],
-                "pearson_by_dataset": pearson, "r2_by_dataset": r2}
+                "r2_std": r2_std[first], "pearson_by_dataset": pearson, "r2_by_dataset": r2,
+                "r2_std_by_dataset": r2_std}
     (dest / "results.json").write_text(json.dumps(combined, indent=1) + "\n")
     (dest / "README.md").write_text("""# Random-graph structural priors for sparse RNNs on Reber (deepstruct Fig 7, Table 1)
 

@@ -1,6 +1,7 @@
 """Graphs of sparse networks: conversion, layer indexing, priors, features, GraphRNN."""
 
 import networkx as nx
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -118,8 +119,14 @@ def test_prediction_recovers_a_structural_signal():
         rows.append({**f, "test_accuracy": 0.5 + 0.01 * f["nodes"] + 0.001 * (seed % 3)})
     r = pearson_table(rows, ["nodes", "edges"])
     assert r["nodes"] > 0.99
-    r2 = prediction_r2(rows, ["nodes", "edges", "density"])
-    assert r2["bayesian-ridge"] > 0.9 and r2["random-forest"] > 0.5
+    r2 = prediction_r2(rows, ["nodes", "edges", "density"], repeats=3)
+    assert r2["bayesian-ridge"]["mean"] > 0.9 and r2["random-forest"]["mean"] > 0.5
+    assert r2["bayesian-ridge"]["first"] == prediction_r2(
+        rows, ["nodes", "edges", "density"], repeats=1, regressors=["bayesian-ridge"]
+    )["bayesian-ridge"]["mean"]
+    noise = [{**r, "test_accuracy": float(v)}
+             for r, v in zip(rows, np.random.default_rng(0).random(len(rows)))]
+    assert prediction_r2(noise, ["nodes", "edges"], repeats=3)["bayesian-ridge"]["mean"] < 0.2
     with pytest.raises(ValueError, match="lack the columns"):
         pearson_table(rows, ["girth"])
 
