@@ -136,7 +136,7 @@ model recovers except LSTM and GRU with h2h pruned.
 def priors():
     dest = root / "priors-reber"
     runs = [(Path(sys.argv[i]), sys.argv[i + 1]) for i in range(2, len(sys.argv), 2)]
-    parts, rows, pearson, r2, r2_std = [], [], {}, {}, {}
+    parts, rows, pearson, r2, r2_std, noise = [], [], {}, {}, {}, {}
     for rdir, cmd in runs:
         s = json.loads((rdir / "results.json").read_text())
         data = s["rows"][0]["dataset"]
@@ -146,6 +146,7 @@ def priors():
             shutil.copy(rdir / f, sub / f)
         rows += s["rows"]
         pearson[data], r2[data], r2_std[data] = s["pearson"], s["r2"], s["r2_std"]
+        noise[data] = s.get("noise", {})
         parts.append(f"""## {data}
 
 ```
@@ -160,7 +161,7 @@ def priors():
     first = next(iter(pearson))  # the paper's data first
     combined = {"rows": rows, "pearson": pearson[first], "r2": r2[first],
                 "r2_std": r2_std[first], "pearson_by_dataset": pearson, "r2_by_dataset": r2,
-                "r2_std_by_dataset": r2_std}
+                "r2_std_by_dataset": r2_std, "noise_by_dataset": noise}
     (dest / "results.json").write_text(json.dumps(combined, indent=1) + "\n")
     (dest / "README.md").write_text("""# Random-graph structural priors for sparse RNNs on Reber (deepstruct Fig 7, Table 1)
 

@@ -34,9 +34,15 @@ def test_prune_ffn_rows_and_ordering_on_digits(tmp_path):
 
 def test_priors_rows_carry_graph_properties(tmp_path, monkeypatch):
     cfg = PriorsConfig(dataset="reber", cells=["gru"], graphs=2, nodes=(8, 12),
-                       train_examples=300)
+                       train_examples=300, noise_graphs=1, noise_seeds=1)
     s = run_priors(cfg, tmp_path)
     assert len(s["rows"]) == 4
+    # graph 0 of each generator trained again with another seed, kept out of the rows
+    assert sorted((r["generator"], r["graph_seed"], r["train_seed"])
+                  for r in s["repeat_rows"]) == [("barabasi-albert", 0, 10000),
+                                                 ("watts-strogatz", 0, 10000)]
+    assert {r["train_seed"] for r in s["rows"]} == {0, 1}
+    assert s["noise"]["gru"]["graphs"] == 2 and s["noise"]["gru"]["trainings_per_graph"] == 2
     r = s["rows"][0]
     assert {"generator", "graph_seed", "cell", "test_accuracy", "layers", "edges",
             "diameter", "edge_betweenness_var"} <= set(r)
@@ -44,6 +50,22 @@ def test_priors_rows_carry_graph_properties(tmp_path, monkeypatch):
     assert set(s["pearson"]["gru"]) >= {"nodes", "density"}
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["pearson"] == s["pearson"] and "r2" in saved
+
+
+def test_training_noise_by_hand():
+    from rewire.experiments.priors import training_noise
+
+    def row(seed, acc, train_seed=None):
+        return {"cell": "gru", "generator": "g", "graph_seed": seed, "test_accuracy": acc,
+                "train_seed": seed if train_seed is None else train_seed}
+
+    rows = [row(0, 0.80), row(1, 0.90), row(2, 1.00)]  # between-graph variance 0.01
+    repeats = [row(0, 0.84, 10000), row(1, 0.86, 10001)]  # pairs (0.80, 0.84), (0.90, 0.86)
+    n = training_noise(rows, repeats)["gru"]
+    assert n["graphs"] == 2 and n["trainings_per_graph"] == 2
+    assert n["between_graph_std"] == pytest.approx(0.1)
+    assert n["within_graph_std"] == pytest.approx(0.0008 ** 0.5)  # var of a pair: d²/2
+    assert n["r2_ceiling"] == pytest.approx(1 - 0.0008 / 0.01)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -225,6 +225,7 @@ def cmd_priors(a) -> None:
 
     cfg = PriorsConfig(dataset=a.dataset, graphs=a.graphs, nodes=tuple(a.nodes),
                        epochs=a.epochs, train_examples=a.train_examples, data_dir=a.data_dir,
+                       noise_graphs=a.noise_graphs, noise_seeds=a.noise_seeds,
                        **{k: v for k, v in (("generators", a.generators), ("cells", a.cells))
                           if v})
     run_priors(cfg, a.out, a.workers, a.ray_address)
@@ -239,10 +240,10 @@ def cmd_predict(a) -> None:
     src = Path(a.rows)
     if not src.is_file():
         raise ValueError(f"{a.rows}: no such results file")
-    rows = json.loads(src.read_text()).get("rows")
-    if not rows:
+    data = json.loads(src.read_text())
+    if not data.get("rows"):
         raise ValueError(f"{a.rows} has no rows")
-    summarize_priors(rows, a.out)
+    summarize_priors(data["rows"] + data.get("repeat_rows", []), a.out)
     _print_table(a.out)
 
 
@@ -378,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nodes", type=_ints, default=[20, 60], help="node range lo,hi")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--train-examples", type=int, default=5000)
+    p.add_argument("--noise-graphs", type=int, default=5,
+                   help="graphs per generator trained again to measure training noise")
+    p.add_argument("--noise-seeds", type=int, default=3, help="extra trainings of each")
     p.add_argument("--data-dir")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")

@@ -5,6 +5,11 @@ drawn and oriented into a DAG (the same graph for every cell type), embedded as 
 :class:`rewire.models.GraphRNN`, trained briefly, and tested. Every row carries the graph's
 properties (:func:`rewire.graphs.graph_features`), so the summary can correlate properties
 with accuracy (Table 1) and predict accuracy from structure (:mod:`rewire.predict`).
+
+A graph's accuracy after a short training is one noisy draw: the first ``noise_graphs``
+graphs of each generator are trained again with ``noise_seeds`` other training seeds, and
+the summary reports how much of the accuracy variance between graphs is training noise, and
+so the best R² any predictor from structure alone could reach (``noise``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..data import Split, load_dataset
@@ -42,15 +48,25 @@ class PriorsConfig:
     lr: float = 3e-3
     batch_size: int = 64
     clip: float = 1.0  # gradient-norm clipping, as for the Reber RNNs
+    noise_graphs: int = 5  # per generator: graphs trained again with other training seeds
+    noise_seeds: int = 3  # extra training seeds for each of them
     data_dir: str | None = None
 
     def __post_init__(self):
         self.nodes = tuple(self.nodes)
         if self.graphs < 1 or not 1 <= self.nodes[0] <= self.nodes[1]:
             raise ValueError("graphs must be >= 1 and nodes a range (lo, hi) with 1 <= lo <= hi")
+        if self.noise_graphs < 0 or self.noise_seeds < 1:
+            raise ValueError("noise_graphs must be >= 0 and noise_seeds >= 1")
 
 
-def _task(cfg: dict, generator: str, seed: int, cell: str, out: str) -> dict:
+ADDED_OPTIONS = {"noise_graphs": 5, "noise_seeds": 3}  # runs started before they existed
+
+
+def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
+          repeat: int = 0) -> dict:
+    """Train the graph of ``seed`` once; ``repeat`` r > 0 trains it again with training seed
+    ``r * 10000 + seed`` (initialisation and batch order) on the same graph."""
     done = Path(out) / "row.json"
     if done.is_file():
         return json.loads(done.read_text())
@@ -58,12 +74,14 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str) -> dict:
     data = load_dataset(c.dataset, c.data_dir)
     train = Split(data.train.x[: c.train_examples], data.train.y[: c.train_examples])
     dag = random_prior(generator, seed, c.nodes)
-    torch.manual_seed(seed)
+    train_seed = repeat * 10000 + seed
+    torch.manual_seed(train_seed)
     net = GraphRNN(dag, cell)
     hist = fit(net, train, data.val, epochs=c.epochs, lr=c.lr, batch_size=c.batch_size,
-               clip_grad_norm=c.clip, keep_best=True, seed=seed, progress=False,
+               clip_grad_norm=c.clip, keep_best=True, seed=train_seed, progress=False,
                stage=f"prior {cell}")
     row = {"dataset": c.dataset, "generator": generator, "graph_seed": seed, "cell": cell,
+           "train_seed": train_seed,
            "test_accuracy": evaluate(net, data.test)["accuracy"],
            "val_accuracy": max(r["val_accuracy"] for r in hist),
            "params": sum(p.numel() for p in net.parameters()),
@@ -74,22 +92,28 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str) -> dict:
 
 def run_priors(cfg: PriorsConfig, out, workers: int = 1, ray_address: str | None = None) -> dict:
     out = Path(out)
-    RunFolder(out, {"experiment": "priors", **asdict(cfg)})
+    RunFolder(out, {"experiment": "priors", **asdict(cfg)}, defaults=ADDED_OPTIONS)
     for g in cfg.generators:
         random_prior(g, 0, cfg.nodes)  # validates the generator name
     load_dataset(cfg.dataset, cfg.data_dir)
     tasks = [{"cfg": asdict(cfg), "generator": g, "seed": s, "cell": cell,
               "out": str(out / "runs" / f"{g}_{s:03d}_{cell}")}
              for s in range(cfg.graphs) for g in cfg.generators for cell in cfg.cells]
+    tasks += [{**t, "repeat": r, "out": f"{t['out']}_r{r}"} for t in tasks
+              if t["seed"] < cfg.noise_graphs for r in range(1, cfg.noise_seeds + 1)]
     rows = run_tasks(_task, tasks, workers, ray_address=ray_address, desc="prior RNNs")
     return summarize_priors(rows, out)
 
 
 def summarize_priors(rows: list[dict], out) -> dict:
-    """results.json with rows, ``pearson`` {cell: {property: r}}, ``r2`` {cell: {regressor:
-    mean held-out R² over repeated splits}}, ``r2_std`` (its spread over the splits) and
-    ``r2_one_split`` (the first split alone); table.md; accuracy by generator (Fig 7)."""
+    """results.json with rows (one per graph and cell), ``repeat_rows`` (the same graphs
+    trained again), ``pearson`` {cell: {property: r}}, ``r2`` {cell: {regressor: mean
+    held-out R² over repeated splits}}, ``r2_std`` (its spread over the splits),
+    ``r2_one_split`` (the first split alone) and ``noise`` {cell: training-noise record};
+    table.md; accuracy by generator (Fig 7)."""
     out = Path(out)
+    repeats = [r for r in rows if r.get("train_seed", r["graph_seed"]) != r["graph_seed"]]
+    rows = [r for r in rows if r.get("train_seed", r["graph_seed"]) == r["graph_seed"]]
     cells = list(dict.fromkeys(r["cell"] for r in rows))
     pearson, r2 = {}, {}
     for cell in cells:
@@ -98,13 +122,39 @@ def summarize_priors(rows: list[dict], out) -> dict:
             pearson[cell] = pearson_table(sel, FEATURES)
         if len(sel) >= 10:
             r2[cell] = prediction_r2(sel, PREDICT_FEATURES)
-    summary = {"rows": rows, "pearson": pearson,
+    summary = {"rows": rows, "repeat_rows": repeats, "noise": training_noise(rows, repeats),
+               "pearson": pearson,
                **{key: {c: {g: v[stat] for g, v in d.items()} for c, d in r2.items()}
                   for key, stat in [("r2", "mean"), ("r2_std", "std"),
                                     ("r2_one_split", "first")]}}
     write_summary(out, summary, priors_tables(summary))
     plot_priors(rows, out / "accuracy_by_generator.png")
     return summary
+
+
+def training_noise(rows: list[dict], repeats: list[dict]) -> dict:
+    """Per cell: the std of test accuracy between graphs (one training each), the std
+    between trainings of the same graph (pooled over the repeated graphs), and the R²
+    ceiling 1 - within/between variance: the share of the between-graph variance that is
+    not training noise, so the most a predictor from structure alone can explain."""
+    out = {}
+    for cell in dict.fromkeys(r["cell"] for r in repeats):
+        first = {(r["generator"], r["graph_seed"]): r["test_accuracy"] for r in rows
+                 if r["cell"] == cell}
+        groups: dict = {}
+        for r in repeats:
+            if r["cell"] == cell:
+                groups.setdefault((r["generator"], r["graph_seed"]), []).append(
+                    r["test_accuracy"])
+        accs = [[first[k], *v] for k, v in groups.items() if k in first]
+        if not accs or len(first) < 3:
+            continue
+        within = float(np.mean([np.var(a, ddof=1) for a in accs]))
+        between = float(np.var(list(first.values()), ddof=1))
+        out[cell] = {"graphs": len(accs), "trainings_per_graph": len(accs[0]),
+                     "between_graph_std": between ** 0.5, "within_graph_std": within ** 0.5,
+                     "r2_ceiling": 1 - within / between if between > 0 else None}
+    return out
 
 
 # The paper's Table 1 (RNN Tanh, RNN ReLU, LSTM); the GRU column is cut off in our copy.
@@ -139,6 +189,17 @@ def priors_tables(summary: dict) -> str:
         lines.append(f"| {c} | " + " | ".join(f"{d[r]:.2f} ± {sd[r]:.2f} ({one[r]:.2f})"
                                                for r in REGRESSORS)
                      + f" | {' / '.join(f'{p:.2f}' for p in paper) if paper else ''} |")
+    if summary.get("noise"):
+        lines += ["", "## Training noise: the ceiling on any structural prediction", "",
+                  "The first graphs of each generator trained again with other seeds. "
+                  "Ceiling = 1 − (within-graph variance) / (between-graph variance).", "",
+                  "| cell | graphs × trainings | accuracy std between graphs | "
+                  "std between trainings of one graph | R² ceiling |", "|---|---:|---:|---:|---:|"]
+        for c, d in summary["noise"].items():
+            ceil = "–" if d["r2_ceiling"] is None else f"{d['r2_ceiling']:.2f}"
+            lines.append(f"| {c} | {d['graphs']} × {d['trainings_per_graph']} | "
+                         f"{d['between_graph_std'] * 100:.2f} | "
+                         f"{d['within_graph_std'] * 100:.2f} | {ceil} |")
     n = {c: sum(1 for r in summary["rows"] if r["cell"] == c) for c in cells}
     lines += ["", "Graphs per cell type: " + ", ".join(f"{c} {v}" for c, v in n.items()), ""]
     return "\n".join(lines)
