@@ -64,32 +64,64 @@ def ffn_table(rows: list[dict]) -> str:
 
 
 def plot_ffn(rows: list[dict], out) -> None:
+    """prune_ffn_one_shot.png: one-shot, mean and seed range per method, a panel per model
+    and re-training; prune_ffn_all_schemes.png: a row per scheme, one line per (method, seed)
+    (the levels an iterative or bucket scheme reaches differ between seeds)."""
     plt = _plt()
-    curves = _curves(rows, ("model", "retrained", "method", "scheme"))
     models = list(dict.fromkeys(r["model"] for r in rows))
-    for scheme_set, name in ((["one-shot"], "prune_ffn_one_shot.png"),
-                             (None, "prune_ffn_all_schemes.png")):
-        fig, axes = plt.subplots(len(models), 2, figsize=(11, 4 * len(models)), squeeze=False)
-        for i, model in enumerate(models):
-            for j, retrained in enumerate((True, False)):
-                ax = axes[i][j]
-                for (m, re, method, scheme), c in curves.items():
-                    if m != model or re != retrained or (scheme_set and scheme not in scheme_set):
-                        continue
-                    a = np.array(c)
-                    ax.plot(a[:, 0] * 100, a[:, 1], SCHEME_STYLES.get(scheme, "o-"), ms=3,
-                            color=METHOD_COLOURS.get(method), label=f"{method}, {scheme}")
-                    ax.fill_between(a[:, 0] * 100, a[:, 2], a[:, 3], alpha=0.1,
-                                    color=METHOD_COLOURS.get(method))
-                ax.set_title(f"{model}, {'re-trained' if retrained else 'no re-training'}")
+    panels = [(m, re) for m in models for re in (True, False)]
+    methods = [m for m in METHOD_COLOURS if any(r["method"] == m for r in rows)]
+
+    def title(model, retrained):
+        return f"{model}, {'re-trained' if retrained else 'no re-training'}"
+
+    curves = _curves([r for r in rows if r["scheme"] == "one-shot"],
+                     ("model", "retrained", "method"))
+    fig, axes = plt.subplots(len(models), 2, figsize=(11, 4 * len(models)), squeeze=False)
+    for ax, (model, retrained) in zip(axes.flat, panels):
+        for method in methods:
+            if (model, retrained, method) not in curves:
+                continue
+            a = np.array(curves[model, retrained, method])
+            colour = METHOD_COLOURS[method]
+            ax.plot(a[:, 0] * 100, a[:, 1], "o-", ms=3, color=colour, label=method)
+            ax.fill_between(a[:, 0] * 100, a[:, 2], a[:, 3], alpha=0.15, color=colour)
+        ax.set_title(f"{title(model, retrained)}, one-shot")
+        ax.set_xlabel("pruned weights (%)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(Path(out) / "prune_ffn_one_shot.png", dpi=110)
+    plt.close(fig)
+
+    schemes = [s for s in SCHEME_STYLES if any(r["scheme"] == s for r in rows)]
+    fig, axes = plt.subplots(len(schemes), len(panels), figsize=(3.6 * len(panels),
+                             2.8 * len(schemes) + 0.6), squeeze=False, sharex=True)
+    for i, scheme in enumerate(schemes):
+        for j, (model, retrained) in enumerate(panels):
+            ax = axes[i][j]
+            for method in methods:
+                lines = defaultdict(list)
+                for r in rows:
+                    if (r["model"], r["retrained"], r["method"], r["scheme"]) == (
+                            model, retrained, method, scheme):
+                        lines[r["seed"]].append((r["amount"] * 100, r["test_accuracy"] * 100))
+                for k, pts in enumerate(lines.values()):
+                    x, y = zip(*sorted(pts))
+                    ax.plot(x, y, "-", lw=1, alpha=0.75, color=METHOD_COLOURS[method],
+                            label=method if (i, j, k) == (0, 0, 0) else None)
+            if i == 0:
+                ax.set_title(title(model, retrained), fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"{scheme}\ntest accuracy (%)")
+            if i == len(schemes) - 1:
                 ax.set_xlabel("pruned weights (%)")
-                ax.set_ylabel("test accuracy (%)")
-                ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
-                ax.grid(alpha=0.3)
-                ax.legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(Path(out) / name, dpi=110)
-        plt.close(fig)
+            ax.grid(alpha=0.3)
+    fig.legend(loc="upper center", ncol=len(methods), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
+    fig.savefig(Path(out) / "prune_ffn_all_schemes.png", dpi=110)
+    plt.close(fig)
 
 
 def rnn_table(rows: list[dict]) -> str:
