@@ -117,20 +117,22 @@ def generate_reber(n: int = 25_000, seed: int = 0, foreign_fraction: float = 0.5
 
 def encode(strings: list[str], length: int | None = None) -> np.ndarray:
     """ASCII codes, right-padded with 0 (no string contains NUL): shape (n, length)."""
-    length = length or max(len(s) for s in strings)
-    out = np.zeros((len(strings), length), dtype=np.int64)
-    for i, s in enumerate(strings):
-        codes = [ord(c) for c in s[:length]]
-        if max(codes, default=0) > 127:
-            raise ValueError(f"string {i} has a non-ASCII character: {s!r}")
-        out[i, : len(codes)] = codes
-    return out
+    length = length or max(map(len, strings), default=0)
+    try:
+        joined = "".join(s[:length].ljust(length, "\0") for s in strings).encode("ascii")
+    except UnicodeEncodeError:
+        i = next(i for i, s in enumerate(strings) if not s[:length].isascii())
+        raise ValueError(f"string {i} has a non-ASCII character: {strings[i]!r}") from None
+    return np.frombuffer(joined, np.uint8).reshape(len(strings), length).astype(np.int64)
 
 
 def read_reber_csv(path) -> tuple[list[str], np.ndarray]:
     """The deepstruct CSVs: columns ``string`` and ``valid`` (an unnamed index may lead)."""
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "string" not in rows[0] or "valid" not in rows[0]:
-        raise ValueError(f"{path}: expected columns 'string' and 'valid'")
-    return [r["string"] for r in rows], np.array([int(r["valid"]) for r in rows], np.int64)
+        rows = csv.reader(f)
+        header = next(rows, [])
+        if "string" not in header or "valid" not in header:
+            raise ValueError(f"{path}: expected columns 'string' and 'valid'")
+        i, j = header.index("string"), header.index("valid")
+        pairs = [(r[i], r[j]) for r in rows]
+    return [p[0] for p in pairs], np.array([int(p[1]) for p in pairs], np.int64)

@@ -14,6 +14,7 @@ so the best R² any predictor from structure alone could reach (``noise``).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,6 +63,8 @@ class PriorsConfig:
 
 ADDED_OPTIONS = {"noise_graphs": 5, "noise_seeds": 3}  # runs started before they existed
 
+_load = functools.cache(load_dataset)  # a worker reads its data once, not once per training
+
 
 def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
           repeat: int = 0) -> dict:
@@ -71,7 +74,7 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
     if done.is_file():
         return json.loads(done.read_text())
     c = PriorsConfig(**cfg)
-    data = load_dataset(c.dataset, c.data_dir)
+    data = _load(c.dataset, c.data_dir)
     train = Split(data.train.x[: c.train_examples], data.train.y[: c.train_examples])
     dag = random_prior(generator, seed, c.nodes)
     train_seed = repeat * 10000 + seed
