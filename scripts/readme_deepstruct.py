@@ -68,9 +68,7 @@ def ffn():
                             and r["method"] == "magnitude-blinded" and r["retrained"]
                             and r["scheme"] == sc and abs(r["amount"] - 0.8) <= 0.03])
                for sc in ["one-shot", "iterative-fixed", "iterative-relative", "bucket"]}
-    one = [r["test_accuracy"] * 100 for r in rows if r["model"] == "mlp-100" and r["retrained"]
-           and r["method"] == "magnitude-blinded" and r["scheme"] == "one-shot"
-           and r["amount"] == 0.8]
+    one = acc[("mlp-100", "magnitude-blinded", "one-shot", True, 0.8)]
     order = [np.mean(acc[("mlp-100", m, "one-shot", True, 0.8)])
              for m in ["magnitude-blinded", "magnitude-uniform", "random"]]
     checks = (

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..prune import SCHEMES
+
 __all__ = ["ffn_table", "plot_ffn", "rnn_table", "plot_rnn"]
 
 TABLE_AMOUNTS = [0.5, 0.8, 0.9, 0.95, 0.98]
 METHOD_COLOURS = {"random": "tab:gray", "magnitude-blinded": "tab:blue",
                   "magnitude-uniform": "tab:orange", "magnitude-distributed": "tab:green",
                   "obd": "tab:red"}
-SCHEME_STYLES = {"one-shot": "o-", "iterative-fixed": "s--", "iterative-relative": "^:",
-                 "bucket": "d-."}
 
 
 def _plt():
@@ -95,7 +95,7 @@ def plot_ffn(rows: list[dict], out) -> None:
     fig.savefig(Path(out) / "prune_ffn_one_shot.png", dpi=110)
     plt.close(fig)
 
-    schemes = [s for s in SCHEME_STYLES if any(r["scheme"] == s for r in rows)]
+    schemes = [s for s in SCHEMES if any(r["scheme"] == s for r in rows)]
     fig, axes = plt.subplots(len(schemes), len(panels), figsize=(3.6 * len(panels),
                              2.8 * len(schemes) + 0.6), squeeze=False, sharex=True)
     for i, scheme in enumerate(schemes):
