@@ -119,21 +119,13 @@ PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
 
 
 def length_baseline(name: str) -> float:
-    """Test accuracy (%) of predicting the training split's majority class of each string
-    length: what a network can learn with no input weights (its state still moves at every
-    step)."""
-    from collections import Counter
-
+    """Test accuracy (%) of the string length alone (rewire.data.reber.length_baseline)."""
     from rewire.data import load_dataset
+    from rewire.data.reber import length_baseline as baseline
 
     data = load_dataset(name, "../shared/data")
-    votes = defaultdict(Counter)
-    for n, y in zip((data.train.x != 0).sum(1).tolist(), data.train.y.tolist()):
-        votes[n][y] += 1
-    top = Counter(data.train.y.tolist()).most_common(1)[0][0]
-    pred = [votes[n].most_common(1)[0][0] if n in votes else top
-            for n in (data.test.x != 0).sum(1).tolist()]
-    return 100 * float(np.mean(np.array(pred) == data.test.y.numpy()))
+    return 100 * baseline(data.train.x.numpy(), data.train.y.numpy(), data.test.x.numpy(),
+                          data.test.y.numpy())
 
 
 def rnn():

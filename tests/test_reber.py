@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from rewire.data import load_dataset
-from rewire.data.reber import encode, generate_reber, invalid_string, is_reber, read_reber_csv
+from rewire.data.reber import (encode, generate_reber, invalid_string, is_reber,
+                               length_baseline, read_reber_csv)
 from rewire.experiments.prune_rnn import target_layers
 from rewire.models import create_model
 from rewire.prune import magnitude
@@ -32,6 +33,21 @@ def test_generator_is_balanced_seeded_and_labelled_by_the_acceptor():
     assert 0.45 < len(foreign) / 1000 < 0.67  # the paper's 56%
 
 
+def test_generated_lengths_say_nothing_about_the_label():
+    s, y = generate_reber(4000, seed=3)
+    x = encode(s)
+    assert sorted(map(len, (a for a, b in zip(s, y) if b))) == sorted(
+        map(len, (a for a, b in zip(s, y) if not b)))
+    assert 0.4 < length_baseline(x[:3000], y[:3000], x[3000:], y[3000:]) < 0.6
+
+
+def test_length_baseline_predicts_each_lengths_majority():
+    x = encode(["BTE", "BTE", "BPE", "BTTE", "BTTTE"])
+    y = np.array([1, 1, 0, 0, 1])
+    # length 3 -> 1, length 4 -> 0, unseen length 6 -> the overall majority 1
+    assert length_baseline(x, y, encode(["BXE", "BXXE", "BXXXXE"]), np.array([1, 1, 1])) == 2 / 3
+
+
 def test_invalid_strings_in_the_reber_alphabet_break_one_rule():
     import random
 
@@ -39,6 +55,8 @@ def test_invalid_strings_in_the_reber_alphabet_break_one_rule():
     for _ in range(200):
         s = invalid_string(rng, foreign_fraction=0.0)
         assert set(s) <= set("BETPSXV") and not is_reber(s)
+    t = "BTSSXXTVVE"
+    assert all(len(invalid_string(rng, 0.5, t)) == len(t) for _ in range(50))
 
 
 def test_encode_pads_with_zero():
@@ -52,6 +70,10 @@ def test_papers_files_load_and_agree_with_the_acceptor(shared_data):
     assert all(is_reber(a) == bool(b) for a, b in zip(s, y))
     d = load_dataset("reber-deepstruct", shared_data)
     assert len(d.test) == 6250 and len(d.train) + len(d.val) == 18_750
+    # the paper's invalid strings differ in length from its valid ones
+    base = length_baseline(d.train.x.numpy(), d.train.y.numpy(), d.test.x.numpy(),
+                           d.test.y.numpy())
+    assert base == pytest.approx(0.777, abs=0.002)
 
 
 def test_rnn_targets_select_input_or_hidden_weights():

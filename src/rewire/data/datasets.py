@@ -107,7 +107,8 @@ def _cifar10(data_dir, download):
 def _reber_generated(data_dir, download):
     """25 000 generated strings (seed 0, 56% of the invalid ones over foreign letters),
     split 75/25 like the paper's data."""
-    cache = default_cache() / "reber" / "generated-25000-seed0.npz"
+    # v2: invalid strings copy the lengths of valid ones
+    cache = default_cache() / "reber" / "generated-v2-25000-seed0.npz"
     if cache.is_file():
         with np.load(cache) as f:
             x, y = f["x"], f["y"]

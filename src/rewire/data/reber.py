@@ -12,6 +12,7 @@ The plain Reber automaton, framed ``B … E``::
 Invalid strings are drawn the two ways the deepstruct data has them: Reber letters with at
 least one illegal transition, and walks through a relabelled copy of the automaton over
 letters outside the Reber alphabet (56% of the paper's invalid strings), framed ``B … E``.
+Unlike the paper's data, invalid strings copy the lengths of valid ones.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import random
 import numpy as np
 
 __all__ = ["TRANSITIONS", "is_reber", "reber_string", "invalid_string", "generate_reber",
-           "encode", "read_reber_csv", "ALPHABET"]
+           "length_baseline", "encode", "read_reber_csv", "ALPHABET"]
 
 TRANSITIONS: dict[int, dict[str, int]] = {
     0: {"T": 1, "P": 2},
@@ -51,40 +52,30 @@ def is_reber(s: str) -> bool:
 _OPTIONS = {state: list(t.items()) for state, t in TRANSITIONS.items()}
 
 
-def _walk(rng: random.Random, letters: dict[str, str] | None = None) -> str:
-    """Every state has two exits, taken with probability 1/2 each."""
+def reber_string(rng: random.Random) -> str:
+    """A random valid string: every state has two exits, taken with probability 1/2 each."""
     state, out = 0, ["B"]
     coin = rng.random
     while state != FINAL:
         c, state = _OPTIONS[state][coin() < 0.5]
         out.append(c)
-    s = "".join(out) + "E"
-    return s.translate(str.maketrans(letters)) if letters else s
+    return "".join(out) + "E"
 
 
-def reber_string(rng: random.Random) -> str:
-    """A random valid string (uniform choice at every branch)."""
-    return _walk(rng)
-
-
-def invalid_string(rng: random.Random, foreign_fraction: float = 0.56) -> str:
-    """A random invalid string: with probability ``foreign_fraction`` a walk through the
-    automaton relabelled with non-Reber letters, otherwise a valid string with one random
-    substitution, insertion or deletion that breaks the grammar."""
+def invalid_string(rng: random.Random, foreign_fraction: float = 0.56,
+                   template: str | None = None) -> str:
+    """A random invalid string of the same length as ``template`` (a fresh valid string when
+    None): with probability ``foreign_fraction`` the template relabelled with non-Reber
+    letters, otherwise the template with one inner letter moved or replaced (a deletion and an
+    insertion of a Reber letter) so that the grammar breaks."""
+    s = template or reber_string(rng)
     if rng.random() < foreign_fraction:
-        letters = dict(zip(ALPHABET, rng.sample(FOREIGN, 5)))
-        return _walk(rng, letters)
+        return s.translate(str.maketrans(dict(zip(ALPHABET, rng.sample(FOREIGN, 5)))))
     while True:
-        s = list(reber_string(rng))
-        i = rng.randrange(1, len(s) - 1)
-        op = rng.randrange(3)
-        if op == 0:
-            s[i] = rng.choice(ALPHABET)
-        elif op == 1:
-            s.insert(i, rng.choice(ALPHABET))
-        elif len(s) > 3:
-            del s[i]
-        out = "".join(s)
+        inner = list(s[1:-1])
+        del inner[rng.randrange(len(inner))]
+        inner.insert(rng.randrange(len(inner) + 1), rng.choice(ALPHABET))
+        out = "B" + "".join(inner) + "E"
         if not is_reber(out):
             return out
 
@@ -93,8 +84,10 @@ def generate_reber(n: int = 25_000, seed: int = 0, foreign_fraction: float = 0.5
                    min_length: int = 11, max_length: int = 53) -> tuple[list[str], np.ndarray]:
     """``n`` strings, half valid (all distinct) and half invalid, shuffled; labels 1 / 0.
 
-    Lengths are kept in [``min_length``, ``max_length``], the range of the deepstruct data
-    (11 / 53), so that length alone says little about the label.
+    Valid lengths are kept in [``min_length``, ``max_length``], the range of the deepstruct
+    data (11 / 53). Every invalid string is made from a valid one of the set, keeping its
+    length, so the two classes have the same length distribution and length alone says
+    nothing about the label (on the paper's strings it says a lot: ``length_baseline``).
     """
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
@@ -104,15 +97,29 @@ def generate_reber(n: int = 25_000, seed: int = 0, foreign_fraction: float = 0.5
         s = reber_string(rng)
         if min_length <= len(s) <= max_length:
             valid[s] = None
-    invalid = []
-    while len(invalid) < n - n // 2:
-        s = invalid_string(rng, foreign_fraction)
-        if min_length <= len(s) <= max_length:
-            invalid.append(s)
+    templates = list(valid)  # each valid string lends its length to one invalid string
+    invalid = [invalid_string(rng, foreign_fraction, templates[i % len(templates)])
+               for i in range(n - n // 2)]
     strings = [*valid, *invalid]
     labels = np.array([1] * len(valid) + [0] * len(invalid), dtype=np.int64)
     order = np.random.default_rng(seed).permutation(n)
     return [strings[i] for i in order], labels[order]
+
+
+def length_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
+                    test_y: np.ndarray) -> float:
+    """Test accuracy of predicting, for each string length, the majority class of that length
+    in the training split (encoded, zero-padded strings). An RNN with every input weight
+    pruned can still learn this: its state moves from the biases at every step."""
+    lengths_tr, lengths_te = (np.asarray(train_x) != 0).sum(1), (np.asarray(test_x) != 0).sum(1)
+    train_y = np.asarray(train_y)
+    top = np.bincount(train_y).argmax()
+    pred = np.full(len(lengths_te), top)
+    for n in np.unique(lengths_te):
+        seen = train_y[lengths_tr == n]
+        if len(seen):
+            pred[lengths_te == n] = np.bincount(seen).argmax()
+    return float(np.mean(pred == np.asarray(test_y)))
 
 
 def encode(strings: list[str], length: int | None = None) -> np.ndarray:
