@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from rewire.data import load_dataset
-from rewire.data.reber import (encode, generate_reber, invalid_string, is_reber,
-                               length_baseline, read_reber_csv)
+from rewire.data.reber import (
+    encode,
+    generate_reber,
+    invalid_string,
+    is_reber,
+    length_baseline,
+    read_reber_csv,
+)
 from rewire.experiments.prune_rnn import target_layers
 from rewire.models import create_model
 from rewire.prune import magnitude
@@ -101,3 +107,40 @@ def test_reber_rnn_learns_generated_reber(tmp_path):
     fit(net, train, epochs=5, lr=3e-3, batch_size=32, progress=False)
     # the alphabet alone separates 28% of the strings (chance + 0.28 = 0.78); the grammar more
     assert evaluate(net, test)["accuracy"] > 0.85
+
+
+def test_iterative_rnn_pruning_prunes_the_retrained_net(tmp_path, monkeypatch):
+    """Fresh: every level prunes the base. Iterative: a level prunes the net re-trained at the
+    level before. A stand-in 're-training' inverts the magnitude order of the live weights,
+    so the two modes must keep different weights at the second level."""
+    from rewire.data import Split, Splits
+    from rewire.experiments import prune_rnn
+
+    s, y = generate_reber(200, seed=4)
+    x, y = torch.from_numpy(encode(s)), torch.from_numpy(y)
+    data = Splits("tiny", Split(x[:100], y[:100]), Split(x[100:150], y[100:150]),
+                  Split(x[150:], y[150:]), 2)
+    masks = []
+
+    def invert(net, *args, **kwargs):
+        w = net.rnn.parametrizations.weight_ih_l0.original
+        with torch.no_grad():
+            w.copy_(w.sign() / (w.abs() + 1e-3))
+        masks.append(get_mask(net, "rnn.weight_ih_l0").clone())
+
+    monkeypatch.setattr(prune_rnn, "load_dataset", lambda *a, **k: data)
+    monkeypatch.setattr(prune_rnn, "fit", invert)
+    torch.manual_seed(0)
+    base = tmp_path / "base.pt"
+    torch.save(create_model("reber-rnn", data.input_shape, 2, cell="gru").state_dict(), base)
+    rows = {}
+    for iterative in (False, True):
+        cfg = prune_rnn.PruneRNNConfig(cells=["gru"], amounts=[0.8, 0.5], iterative=iterative)
+        rows[iterative] = prune_rnn._task(prune_rnn.asdict(cfg), "tiny", "gru", 0, "i2h",
+                                          str(base), str(tmp_path / str(iterative)))
+    assert [r["amount"] for r in rows[False]] == [0.8, 0.5]
+    assert [r["amount"] for r in rows[True]] == [0.5, 0.8]  # in order
+    fresh80, fresh50, it50, it80 = masks
+    assert torch.equal(fresh50, it50) and (fresh80 <= fresh50).all()  # both from the base
+    assert (it80 <= it50).all() and not torch.equal(it80, fresh80)  # pruned stay pruned
+    assert abs(1 - it80.float().mean() - 0.8) < 0.01

@@ -212,7 +212,8 @@ def cmd_prune(a) -> None:
         from .experiments.prune_rnn import PruneRNNConfig, run_prune_rnn
 
         cfg = PruneRNNConfig(seeds=a.seeds, base_epochs=a.base_epochs or 10,
-                             retrain_epochs=a.retrain_epochs, data_dir=a.data_dir,
+                             retrain_epochs=a.retrain_epochs, iterative=a.iterative,
+                             data_dir=a.data_dir,
                              **{k: v for k, v in (("datasets", a.datasets), ("cells", a.cells),
                                                   ("targets", a.targets),
                                                   ("amounts", a.amounts)) if v})
@@ -365,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_ints, default=[0, 1, 2])
     p.add_argument("--base-epochs", type=int, help="training of the dense base nets")
     p.add_argument("--retrain-epochs", type=int, default=1)
+    p.add_argument("--iterative", action="store_true",
+                   help="RNN: prune each level from the previous level's re-trained net")
     p.add_argument("--data-dir")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--ray-address", help="run on Ray: 'local' or a cluster address")
