@@ -15,8 +15,11 @@ done_ $RUNS/freenet-table && python scripts/readme_freenet_table.py $RUNS/freene
   "OMP_NUM_THREADS=1 rewire freenet-table $D --workers 2 --out runs/freenet-table"
 done_ $RUNS/prune-ffn-mnist && python scripts/readme_deepstruct.py ffn $RUNS/prune-ffn-mnist \
   "OMP_NUM_THREADS=1 rewire prune --kind ffn $D --workers 2 --out runs/prune-ffn-mnist"
-done_ $RUNS/prune-rnn-reber && python scripts/readme_deepstruct.py rnn $RUNS/prune-rnn-reber \
-  "OMP_NUM_THREADS=1 rewire prune --kind rnn $D --seeds 0 --workers 2 --out runs/prune-rnn-reber"
+done_ $RUNS/prune-rnn-reber && done_ $RUNS/prune-rnn-reber-iterative && \
+  python scripts/readme_deepstruct.py rnn $RUNS/prune-rnn-reber \
+  "OMP_NUM_THREADS=1 rewire prune --kind rnn $D --seeds 0 --workers 2 --out runs/prune-rnn-reber" \
+  $RUNS/prune-rnn-reber-iterative \
+  "OMP_NUM_THREADS=1 rewire prune --kind rnn --iterative $D --seeds 0 --workers 2 --out runs/prune-rnn-reber-iterative"
 done_ $RUNS/priors-reber && done_ $RUNS/priors-reber-deepstruct && \
   python scripts/readme_deepstruct.py priors \
   $RUNS/priors-reber-deepstruct "OMP_NUM_THREADS=1 rewire priors --dataset reber-deepstruct $D --workers 2 --out runs/priors-reber-deepstruct" \

@@ -1,7 +1,8 @@
 """Copy a deepstruct experiment run into results/ with a README generated from its results.
 
     python scripts/readme_deepstruct.py ffn RUN "COMMAND"      -> results/prune-ffn-mnist
-    python scripts/readme_deepstruct.py rnn RUN "COMMAND"      -> results/prune-rnn-reber
+    python scripts/readme_deepstruct.py rnn RUN "COMMAND" [ITERATIVE_RUN "COMMAND2"]
+                                                               -> results/prune-rnn-reber
     python scripts/readme_deepstruct.py priors RUN "COMMAND" [RUN2 "COMMAND2"] -> results/priors-reber
 """
 import json
@@ -128,12 +129,9 @@ def length_baseline(name: str) -> float:
                           data.test.y.numpy())
 
 
-def rnn():
-    dest = root / "prune-rnn-reber"
-    copy(dest, ["results.json", "table.md", "config.json"])
-    for f in run.glob("prune_rnn_*.png"):
-        shutil.copy(f, dest / f.name)
-    rows = json.loads((run / "results.json").read_text())["rows"]
+def rnn_lines(rows: list[dict]) -> list[str]:
+    """One summary line per (data, target, cell): base, safe share, recovered share, and the
+    accuracy after one epoch at 90% and at 100%."""
     lines = []
     for d in dict.fromkeys(r["dataset"] for r in rows):
         for t in ("both", "i2h", "h2h"):
@@ -147,13 +145,61 @@ def rnn():
                             if r["test_accuracy_before"] >= base - 0.01], default=0.0)
                 rec = max([r["amount"] for r in sel
                            if r["test_accuracy_after"] >= base - 0.01], default=0.0)
-                full = next(r for r in sel if r["amount"] == max(x["amount"] for x in sel))
+                after = {round(r["amount"], 2): r["test_accuracy_after"] * 100 for r in sel}
                 lines.append(f"| {d} | {t} | {cell} | {base * 100:.2f} | {safe:.0%} "
                              f"(paper {PAPER_SAFE[t][cell]:.0%}) | {rec:.0%} | "
-                             f"{full['test_accuracy_after'] * 100:.1f} |")
+                             f"{after.get(0.9, float('nan')):.1f} | "
+                             f"{after.get(1.0, float('nan')):.1f} |")
+    return lines
+
+
+RNN_HEADER = """| data | target | cell | base test % | safe | recovers after 1 epoch | test % at 90%, 1 epoch | test % at 100%, 1 epoch |
+|---|---|---|---:|---:|---:|---:|---:|"""
+
+
+def rnn():
+    dest = root / "prune-rnn-reber"
+    copy(dest, ["results.json", "table.md", "config.json"])
+    for f in run.glob("prune_rnn_*.png"):
+        shutil.copy(f, dest / f.name)
+    rows = json.loads((run / "results.json").read_text())["rows"]
     pngs = "\n".join(f"![{f.stem}]({f.name})" for f in sorted(dest.glob("prune_rnn_*.png")))
     lengths = ", ".join(f"{d} {length_baseline(d):.2f}%"
                         for d in dict.fromkeys(r["dataset"] for r in rows))
+    iterative = ""
+    if len(sys.argv) > 5:  # the iterative reading, on the same base nets
+        it_run, it_cmd = Path(sys.argv[4]), sys.argv[5]
+        sub = dest / "iterative"
+        sub.mkdir(parents=True, exist_ok=True)
+        for f in ["results.json", "table.md", "config.json", *(
+                p.name for p in it_run.glob("prune_rnn_*.png"))]:
+            shutil.copy(it_run / f, sub / f)
+        it_rows = json.loads((it_run / "results.json").read_text())["rows"]
+        it_pngs = "\n".join(f"![{f.stem}](iterative/{f.name})"
+                            for f in sorted(sub.glob("prune_rnn_*.png")))
+        iterative = f"""
+## The iterative reading
+
+The paper calls its Figure 5 "iterative magnitude percentage pruning" and says it goes "from
+p = 10 to 100 while incrementing p by 10 after each round". Read that way, each level prunes
+the net re-trained at the level before (pruned weights stay pruned), not the base. The same
+base nets, run that way (`iterative/`; we copied the first run's `base/` folder into this
+run's, so both readings start from the very same nets; the command alone trains them again
+from the same seeds):
+
+```
+{it_cmd}
+```
+
+{RNN_HEADER}
+{chr(10).join(rnn_lines(it_rows))}
+
+{it_pngs}
+
+### All levels (iterative)
+
+{(it_run / "table.md").read_text()}
+"""
     (dest / "README.md").write_text(f"""# Pruning recurrent nets on the Reber grammar (deepstruct Fig 2b, 3, 5)
 
 ```
@@ -163,15 +209,15 @@ def rnn():
 A base ReberRNN per cell type (embedding, three recurrent layers of 50, linear head) on the
 paper's own strings and split (`reber-deepstruct`) and on our generated strings (`reber`);
 its input-to-hidden (i2h), hidden-to-hidden (h2h) or both weights pruned by magnitude per
-layer; test accuracy before and after one re-training epoch. Decisions in docs/deepstruct.md.
+layer; test accuracy before and after one re-training epoch. Every level prunes the base
+net afresh (the iterative reading is below). Decisions in docs/deepstruct.md.
 
 "Safe" = the largest share pruned with test accuracy within 1 point of the base, before
 re-training; "recovers" = the largest share whose accuracy is back within 1 point after one
 epoch.
 
-| data | target | cell | base test % | safe | recovers after 1 epoch | test % at 100% after 1 epoch |
-|---|---|---|---:|---:|---:|---:|
-{chr(10).join(lines)}
+{RNN_HEADER}
+{chr(10).join(rnn_lines(rows))}
 
 The paper: ReLU, LSTM and GRU reach 100% test within two epochs (tanh 90% after six);
 pruned models recover within one re-training epoch up to 90% (i2h, h2h, both); at 100% no
@@ -180,10 +226,11 @@ model recovers except LSTM and GRU with h2h pruned.
 With every input-to-hidden weight pruned (i2h 100%) a network still sees how long the string
 is: its state moves at every step through the biases and h2h weights. Predicting the training
 split's majority class of each string length scores {lengths} on the test split, the level
-such a network re-trains to.
+such a network re-trains to. Our generator gives invalid strings the lengths of valid ones,
+so on `reber` length says nothing (docs/deepstruct.md).
 
 {pngs}
-
+{iterative}
 ## All levels
 
 {(run / "table.md").read_text()}
