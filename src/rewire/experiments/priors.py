@@ -117,7 +117,8 @@ def summarize_priors(rows: list[dict], out) -> dict:
     out = Path(out)
     repeats = [r for r in rows if r.get("train_seed", r["graph_seed"]) != r["graph_seed"]]
     rows = [r for r in rows if r.get("train_seed", r["graph_seed"]) == r["graph_seed"]]
-    cells = list(dict.fromkeys(r["cell"] for r in rows))
+    present = {r["cell"] for r in rows}
+    cells = [c for c in CELLS if c in present]  # the paper's order: tanh, relu, lstm, gru
     pearson, r2 = {}, {}
     for cell in cells:
         sel = [r for r in rows if r["cell"] == cell]
