@@ -66,6 +66,11 @@ def test_training_noise_by_hand():
     assert n["between_graph_std"] == pytest.approx(0.1)
     assert n["within_graph_std"] == pytest.approx(0.0008 ** 0.5)  # var of a pair: d²/2
     assert n["r2_ceiling"] == pytest.approx(1 - 0.0008 / 0.01)
+    # a failed training leaves out its graph: graph 1 (a failed repeat) and graph 3
+    failed = training_noise(rows + [row(3, 0.5)], repeats + [row(1, 0.5, 20001)],
+                            min_accuracy=0.6)["gru"]
+    assert failed["graphs"] == 1 and failed["within_graph_std"] == pytest.approx(0.0008 ** 0.5)
+    assert failed["between_graph_std"] == pytest.approx(0.1)  # graphs 0, 1, 2 first trainings
 
 
 @pytest.mark.parametrize("args,message", [

@@ -136,21 +136,24 @@ def summarize_priors(rows: list[dict], out) -> dict:
     return summary
 
 
-def training_noise(rows: list[dict], repeats: list[dict]) -> dict:
+def training_noise(rows: list[dict], repeats: list[dict], min_accuracy: float = 0.0) -> dict:
     """Per cell: the std of test accuracy between graphs (one training each), the std
     between trainings of the same graph (pooled over the repeated graphs), and the R²
     ceiling 1 - within/between variance: the share of the between-graph variance that is
-    not training noise, so the most a predictor from structure alone can explain."""
+    not training noise, so the most a predictor from structure alone can explain.
+    ``min_accuracy`` leaves out failed trainings: graphs whose first training, and repeated
+    graphs any of whose trainings, scored below it."""
     out = {}
     for cell in dict.fromkeys(r["cell"] for r in repeats):
         first = {(r["generator"], r["graph_seed"]): r["test_accuracy"] for r in rows
-                 if r["cell"] == cell}
+                 if r["cell"] == cell and r["test_accuracy"] >= min_accuracy}
         groups: dict = {}
         for r in repeats:
             if r["cell"] == cell:
                 groups.setdefault((r["generator"], r["graph_seed"]), []).append(
                     r["test_accuracy"])
-        accs = [[first[k], *v] for k, v in groups.items() if k in first]
+        accs = [[first[k], *v] for k, v in groups.items()
+                if k in first and min(v) >= min_accuracy]
         if not accs or len(first) < 3:
             continue
         within = float(np.mean([np.var(a, ddof=1) for a in accs]))
