@@ -119,14 +119,17 @@ PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
 }
 
 
-def length_baseline(name: str) -> float:
-    """Test accuracy (%) of the string length alone (rewire.data.reber.length_baseline)."""
+def baseline(name: str, rule: str = "length") -> float:
+    """Test accuracy (%) of a rule that needs no grammar: the string length or its letters
+    (rewire.data.reber.length_baseline / letter_baseline)."""
     from rewire.data import load_dataset
-    from rewire.data.reber import length_baseline as baseline
+    from rewire.data import reber
 
     data = load_dataset(name, "../shared/data")
-    return 100 * baseline(data.train.x.numpy(), data.train.y.numpy(), data.test.x.numpy(),
-                          data.test.y.numpy())
+    score = {"length": reber.length_baseline, "letters": reber.letter_baseline,
+             "both": reber.letter_length_baseline}[rule]
+    return 100 * score(data.train.x.numpy(), data.train.y.numpy(), data.test.x.numpy(),
+                       data.test.y.numpy())
 
 
 def rnn_lines(rows: list[dict]) -> list[str]:
@@ -184,7 +187,7 @@ def rnn():
         shutil.copy(f, dest / f.name)
     rows = json.loads((run / "results.json").read_text())["rows"]
     pngs = "\n".join(f"![{f.stem}]({f.name})" for f in sorted(dest.glob("prune_rnn_*.png")))
-    lengths = ", ".join(f"{d} {length_baseline(d):.2f}%"
+    lengths = ", ".join(f"{d} {baseline(d):.2f}%"
                         for d in dict.fromkeys(r["dataset"] for r in rows))
     iterative = ""
     if len(sys.argv) > 5:  # the iterative reading, on the same base nets
@@ -295,12 +298,16 @@ def priors():
     parts, rows, pearson, r2, r2_std, noise = [], [], {}, {}, {}, {}
     for rdir, cmd in runs:
         s = json.loads((rdir / "results.json").read_text())
-        data = s["rows"][0]["dataset"]
+        data = rdir.name.removeprefix("priors-")  # e.g. reber, reber-deepstruct-full
+        data_set = s["rows"][0]["dataset"]
+        median = ", ".join(f"{c} {100 * np.median([r['test_accuracy'] for r in s['rows'] if r['cell'] == c]):.1f}%"
+                           for c in dict.fromkeys(r["cell"] for r in s["rows"]))
         sub = dest / data
         sub.mkdir(parents=True, exist_ok=True)
         for f in ["results.json", "table.md", "config.json", "accuracy_by_generator.png"]:
             shutil.copy(rdir / f, sub / f)
-        rows += s["rows"]
+        cfg = json.loads((rdir / "config.json").read_text())
+        rows += [{**r, "run": data} for r in s["rows"]]
         pearson[data], r2[data], r2_std[data] = s["pearson"], s["r2"], s["r2_std"]
         noise[data] = s.get("noise", {})
         parts.append(f"""## {data}
@@ -309,7 +316,11 @@ def priors():
 {cmd}
 ```
 
-{len(s["rows"])} trained networks.
+{len(s["rows"])} trained networks, each for {cfg["epochs"]} epoch(s) on {cfg["train_examples"]} training strings.
+Median test accuracy: {median}.
+Rules that need no grammar score, on this test split: {baseline(data_set):.1f}% (string length),
+{baseline(data_set, "letters"):.1f}% (a letter no valid training string has → invalid) and
+{baseline(data_set, "both"):.1f}% (the two together: a foreign letter → invalid, otherwise by length).
 
 {(rdir / "table.md").read_text()}
 ![accuracy by generator]({data}/accuracy_by_generator.png)
@@ -335,8 +346,9 @@ Watts–Strogatz and Barabási–Albert graphs, oriented into DAGs and embedded 
 recurrent networks (one unit per node, layer = longest path from a source, masked
 input-to-hidden weights), trained briefly on Reber strings for each cell type; Pearson
 correlation of each graph property with test accuracy, and R² of predicting accuracy from
-the properties on a held-out 30%. `results.json` holds the rows of every run, and `pearson`
-and `r2` of the first run listed (`*_by_dataset` for all). Decisions in docs/deepstruct.md.
+the properties on a held-out 30%. `results.json` holds the rows of every run (`run` names
+the section), and `pearson` and `r2` of the first run listed (`*_by_dataset` for all, keyed
+by section). Decisions in docs/deepstruct.md.
 The paper reports correlations up to 0.57 (sources, LSTM) and R² up to 0.88 (GRU, random
 forest).
 

@@ -11,6 +11,8 @@ from rewire.data.reber import (
     invalid_string,
     is_reber,
     length_baseline,
+    letter_baseline,
+    letter_length_baseline,
     read_reber_csv,
 )
 from rewire.experiments.prune_rnn import target_layers
@@ -54,6 +56,20 @@ def test_length_baseline_predicts_each_lengths_majority():
     assert length_baseline(x, y, encode(["BXE", "BXXE", "BXXXXE"]), np.array([1, 1, 1])) == 2 / 3
 
 
+def test_letter_baseline_flags_letters_no_valid_string_has():
+    x = encode(["BTE", "BPVE", "BQE"])
+    y = np.array([1, 1, 0])
+    test = encode(["BTPE", "BQQE", "BTTE", "BAE"])  # legal letters: B E T P V
+    assert letter_baseline(x, y, test, np.array([1, 0, 0, 1])) == 0.5
+    # foreign letters first, then each known string's length: BQE 0, BAE 0 (wrong),
+    # BTTE: length 4 -> 1 (BPVE), BTE: length 3 -> 1
+    test, labels = encode(["BQQE", "BAE", "BTTE", "BTE"]), np.array([0, 1, 1, 1])
+    assert letter_length_baseline(x, y, test, labels) == 0.75
+    s, y = generate_reber(4000, seed=2)  # 56% of the invalid strings are foreign
+    x = encode(s)
+    assert letter_baseline(x[:3000], y[:3000], x[3000:], y[3000:]) == pytest.approx(0.78, abs=0.03)
+
+
 def test_invalid_strings_in_the_reber_alphabet_break_one_rule():
     import random
 
@@ -80,6 +96,12 @@ def test_papers_files_load_and_agree_with_the_acceptor(shared_data):
     base = length_baseline(d.train.x.numpy(), d.train.y.numpy(), d.test.x.numpy(),
                            d.test.y.numpy())
     assert base == pytest.approx(0.777, abs=0.002)
+    letters = letter_baseline(d.train.x.numpy(), d.train.y.numpy(), d.test.x.numpy(),
+                              d.test.y.numpy())
+    assert letters == pytest.approx(0.779, abs=0.002)
+    both = letter_length_baseline(d.train.x.numpy(), d.train.y.numpy(), d.test.x.numpy(),
+                                  d.test.y.numpy())
+    assert both == pytest.approx(0.857, abs=0.002)
 
 
 def test_rnn_targets_select_input_or_hidden_weights():
