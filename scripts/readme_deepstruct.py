@@ -122,8 +122,7 @@ PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
 def baseline(name: str, rule: str = "length") -> float:
     """Test accuracy (%) of a rule that needs no grammar: the string length or its letters
     (rewire.data.reber.length_baseline / letter_baseline)."""
-    from rewire.data import load_dataset
-    from rewire.data import reber
+    from rewire.data import load_dataset, reber
 
     data = load_dataset(name, "../shared/data")
     score = {"length": reber.length_baseline, "letters": reber.letter_baseline,
