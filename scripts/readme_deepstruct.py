@@ -120,8 +120,8 @@ PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
 
 
 def baseline(name: str, rule: str = "length") -> float:
-    """Test accuracy (%) of a rule that needs no grammar: the string length or its letters
-    (rewire.data.reber.length_baseline / letter_baseline)."""
+    """Test accuracy (%) of a rule that needs no grammar: the string length, its letters, or
+    both (rewire.data.reber.length_baseline / letter_baseline / letter_length_baseline)."""
     from rewire.data import load_dataset, reber
 
     data = load_dataset(name, "../shared/data")
@@ -299,8 +299,10 @@ def priors():
         s = json.loads((rdir / "results.json").read_text())
         data = rdir.name.removeprefix("priors-")  # e.g. reber, reber-deepstruct-full
         data_set = s["rows"][0]["dataset"]
-        median = ", ".join(f"{c} {100 * np.median([r['test_accuracy'] for r in s['rows'] if r['cell'] == c]):.1f}%"
-                           for c in dict.fromkeys(r["cell"] for r in s["rows"]))
+        by_cell = defaultdict(list)
+        for r in s["rows"]:
+            by_cell[r["cell"]].append(100 * r["test_accuracy"])
+        median = ", ".join(f"{c} {np.median(a):.1f}%" for c, a in by_cell.items())
         sub = dest / data
         sub.mkdir(parents=True, exist_ok=True)
         for f in ["results.json", "table.md", "config.json", "accuracy_by_generator.png"]:

@@ -56,7 +56,7 @@ def test_length_baseline_predicts_each_lengths_majority():
     assert length_baseline(x, y, encode(["BXE", "BXXE", "BXXXXE"]), np.array([1, 1, 1])) == 2 / 3
 
 
-def test_letter_baseline_flags_letters_no_valid_string_has():
+def test_grammar_free_baselines_flag_foreign_letters_then_go_by_length():
     x = encode(["BTE", "BPVE", "BQE"])
     y = np.array([1, 1, 0])
     test = encode(["BTPE", "BQQE", "BTTE", "BAE"])  # legal letters: B E T P V

@@ -123,16 +123,21 @@ def length_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray
     return float(np.mean(pred == np.asarray(test_y)))
 
 
+def _known(train_x: np.ndarray, train_y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which rows of ``x`` hold only letters that some valid training string holds."""
+    legal = np.zeros(256, bool)
+    legal[np.unique(train_x[train_y == 1])] = True  # includes the padding 0
+    return legal[x].all(1)
+
+
 def letter_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
                     test_y: np.ndarray) -> float:
     """Test accuracy of calling a string invalid exactly when it holds a letter that no valid
     training string holds (encoded strings). It needs no grammar: with 56% of the invalid
     strings in foreign letters it scores about 78%, where short training budgets stop."""
-    train_x, test_x = np.asarray(train_x), np.asarray(test_x)
-    legal = np.zeros(256, bool)
-    legal[np.unique(train_x[np.asarray(train_y) == 1])] = True  # includes the padding 0
-    pred = legal[test_x].all(1).astype(np.int64)
-    return float(np.mean(pred == np.asarray(test_y)))
+    train_x, test_x, train_y, test_y = map(np.asarray, (train_x, test_x, train_y, test_y))
+    pred = _known(train_x, train_y, test_x).astype(np.int64)
+    return float(np.mean(pred == test_y))
 
 
 def letter_length_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
@@ -140,9 +145,7 @@ def letter_length_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.
     """The two rules together: a foreign letter → invalid; otherwise the length rule, learnt
     on the training strings without foreign letters. 85.7% on the paper's test split."""
     train_x, test_x, train_y, test_y = map(np.asarray, (train_x, test_x, train_y, test_y))
-    legal = np.zeros(256, bool)
-    legal[np.unique(train_x[train_y == 1])] = True
-    known_tr, known_te = legal[train_x].all(1), legal[test_x].all(1)
+    known_tr, known_te = _known(train_x, train_y, train_x), _known(train_x, train_y, test_x)
     by_length = length_baseline(train_x[known_tr], train_y[known_tr], test_x[known_te],
                                 test_y[known_te]) if known_te.any() else 0.0
     return float((np.sum(test_y[~known_te] == 0) + by_length * known_te.sum()) / len(test_y))
