@@ -5,6 +5,7 @@
                                                                -> results/prune-rnn-reber
     python scripts/readme_deepstruct.py priors RUN "COMMAND" [RUN2 "COMMAND2"] -> results/priors-reber
 """
+import functools
 import json
 import shutil
 import sys
@@ -12,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from rewire.prune import SCHEMES
 
 root = Path(__file__).resolve().parents[1] / "results"
 kind, run, command = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
@@ -68,7 +71,7 @@ def ffn():
     blinded = {sc: np.mean([r["test_accuracy"] * 100 for r in rows if r["model"] == "mlp-100"
                             and r["method"] == "magnitude-blinded" and r["retrained"]
                             and r["scheme"] == sc and abs(r["amount"] - 0.8) <= 0.03])
-               for sc in ["one-shot", "iterative-fixed", "iterative-relative", "bucket"]}
+               for sc in SCHEMES}
     one = acc[("mlp-100", "magnitude-blinded", "one-shot", True, 0.8)]
     order = [np.mean(acc[("mlp-100", m, "one-shot", True, 0.8)])
              for m in ["magnitude-blinded", "magnitude-uniform", "random"]]
@@ -119,6 +122,7 @@ PAPER_SAFE = {  # deepstruct 4.2: share prunable without a significant drop
 }
 
 
+@functools.cache
 def baseline(name: str, rule: str = "length") -> float:
     """Test accuracy (%) of a rule that needs no grammar: the string length, its letters, or
     both (rewire.data.reber.length_baseline / letter_baseline / letter_length_baseline)."""
@@ -267,6 +271,9 @@ so on `reber` length says nothing (docs/deepstruct.md).
 """)
 
 
+FAILED = 0.6  # a training below this test accuracy failed (near the majority class)
+
+
 def spread(rows: list[dict], repeats: list[dict]) -> str:
     """Why the R² is what it is: per cell, the failed trainings (below 60% test, near the
     majority class), the spread of the others, the noise ceiling and the R² without the
@@ -274,18 +281,18 @@ def spread(rows: list[dict], repeats: list[dict]) -> str:
     from rewire.experiments.priors import PREDICT_FEATURES, training_noise
     from rewire.predict import prediction_r2
 
-    ceiling = training_noise(rows, repeats, min_accuracy=0.6)
+    ceiling = training_noise(rows, repeats, min_accuracy=FAILED)
     lines = ["| cell | failed trainings (first trainings / repeat trainings) | median test % "
              "of the others | their IQR (points) | R² ceiling without them | R² without "
              "them (ridge / forest / AdaBoost) |", "|---|---:|---:|---:|---:|---|"]
     for cell in dict.fromkeys(r["cell"] for r in rows):
-        acc = np.array([r["test_accuracy"] for r in rows if r["cell"] == cell]) * 100
-        rep = np.array([r["test_accuracy"] for r in repeats if r["cell"] == cell]) * 100
-        ok = [r for r in rows if r["cell"] == cell and r["test_accuracy"] >= 0.6]
-        q1, med, q3 = np.percentile(acc[acc >= 60], [25, 50, 75])
+        acc = np.array([r["test_accuracy"] for r in rows if r["cell"] == cell])
+        rep = np.array([r["test_accuracy"] for r in repeats if r["cell"] == cell])
+        ok = [r for r in rows if r["cell"] == cell and r["test_accuracy"] >= FAILED]
+        q1, med, q3 = 100 * np.percentile(acc[acc >= FAILED], [25, 50, 75])
         r2 = prediction_r2(ok, PREDICT_FEATURES)
-        lines.append(f"| {cell} | {int((acc < 60).sum())} of {len(acc)} / "
-                     f"{int((rep < 60).sum())} of {len(rep)} | {med:.1f} | {q3 - q1:.1f} | "
+        lines.append(f"| {cell} | {int((acc < FAILED).sum())} of {len(acc)} / "
+                     f"{int((rep < FAILED).sum())} of {len(rep)} | {med:.1f} | {q3 - q1:.1f} | "
                      f"{ceiling[cell]['r2_ceiling']:.2f} | "
                      + " / ".join(f"{v['mean']:.2f}" for v in r2.values()) + " |")
     return "\n".join(lines)
@@ -328,7 +335,7 @@ Rules that need no grammar score, on this test split: {baseline(data_set):.1f}% 
 
 ### Reading the R²
 
-A failed training (test accuracy below 60%, near the majority class) is not a property of
+A failed training (test accuracy below {FAILED:.0%}, near the majority class) is not a property of
 the graph's structure, and one of them in a held-out split can decide its R². The noise
 ceiling above divides by a between-graph variance that includes the failures; here the
 failures are counted, and the ceiling and the R² recomputed without them (graphs with a

@@ -90,10 +90,10 @@ def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
     fresh = create_model("reber-rnn", data.input_shape, 2, cell=cell)
     fresh.load_state_dict(torch.load(base, weights_only=True))
     base_acc = evaluate(fresh, data.test)["accuracy"]
-    rows, net = [], copy.deepcopy(fresh)
+    rows, net = [], fresh  # iterative: this one net goes through every level
     for amount in sorted(c.amounts) if c.iterative else c.amounts:
         if not c.iterative:
-            net = copy.deepcopy(fresh)
+            net = copy.deepcopy(fresh)  # every level from the base
         prune.magnitude(net, amount, scope="layer", layers=target_layers(net, target))
         before = evaluate(net, data.test)["accuracy"]
         fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
