@@ -104,23 +104,20 @@ def _neighbours(text: str):
     out = {}
     for part in text.split(","):
         name, _, k = part.partition("=")
-        name = name.strip()
-        out[name if name.endswith(".weight") else f"{name}.weight"] = int(k)
+        out[name.strip()] = int(k)
     return out
 
 
 def cmd_sense(a) -> None:
     from .experiments.sense_run import SenseRun, run_sense_experiment
-    from .search.sense import DEFAULT_NEIGHBOURS
 
     _check_dataset(a)
-    neighbours = a.neighbours if a.neighbours is not None else dict(DEFAULT_NEIGHBOURS)
-    if isinstance(neighbours, dict):
-        neighbours = {**DEFAULT_NEIGHBOURS, **neighbours}
-    cfg = SenseRun(dataset=a.dataset, init=a.init, sparsity=a.sparsity, seed=a.seed,
-                   steps=a.steps, neighbours=neighbours, schedule=a.schedule, block=a.block,
-                   criterion=a.criterion, method=a.method, backprop_epochs=a.backprop_epochs,
-                   accept_top=a.accept_top, max_minutes=a.max_minutes, data_dir=a.data_dir)
+    cfg = SenseRun(dataset=a.dataset, model=a.model, init=a.init, sparsity=a.sparsity,
+                   seed=a.seed, steps=a.steps, neighbours=a.neighbours, schedule=a.schedule,
+                   block=a.block, criterion=a.criterion, method=a.method,
+                   backprop_epochs=a.backprop_epochs, accept_top=a.accept_top,
+                   batch=a.batch, patience=a.patience, ensemble=a.ensemble,
+                   max_minutes=a.max_minutes, device=a.device, data_dir=a.data_dir)
     r = run_sense_experiment(cfg, a.out, progress=sys.stderr.isatty())
     print(f"{r['init']} start, sparsity {r['sparsity']:.3f}: val {r['start_val_accuracy']:.4f}"
           f" -> {r['final_val_accuracy']:.4f}, test {r['start_test_accuracy']:.4f} -> "
@@ -294,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sense", help="SENSE: search the architecture manifold, no backprop")
     p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
     p.add_argument("--data-dir", help="folder with the original data files (or REWIRE_DATA)")
+    p.add_argument("--model", default="aann-mnist-cnn",
+                   help="registered model for a random start: aann-mnist-cnn, car-cnn, "
+                        "lenet-300-100, mlp-100 (a model file given to --init brings its own)")
     p.add_argument("--init", default="random",
                    help="'random', 'psiren' (runs p-SIREN first) or a model.pt / model.rwt")
     p.add_argument("--sparsity", type=float, default=0.8)
@@ -304,7 +304,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default="random3", choices=["random3", "round-robin", "fc"])
     p.add_argument("--block", type=int, default=3, help="neighbourhoods per layer visit")
     p.add_argument("--criterion", default="hinge", choices=["hinge", "accuracy"],
-                   help="score on validation: clamped margin (default) or the paper's accuracy")
+                   help="score of a neighbour on a training batch: clamped margin (default) "
+                        "or the paper's accuracy")
+    p.add_argument("--batch", type=int, default=8192,
+                   help="training images scoring each neighbourhood, rotating through the "
+                        "training split (0: all of it every step)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="stop after this many neighbourhoods without a better validation "
+                        "accuracy (0: never)")
+    p.add_argument("--ensemble", type=int, default=5,
+                   help="family members (best validation snapshots) in the ensemble")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--method", default="sense", choices=["sense", "anneal"])
     p.add_argument("--accept-top", type=int, default=4,
                    help="moves accepted per neighbourhood: after the best, the next-best while "

@@ -8,7 +8,7 @@ final wiring as ``model.rwt``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,99 +17,135 @@ import torch
 from ..data import load_dataset
 from ..models import create_model, model_spec
 from ..runs import RunFolder
-from ..search.evaluator import LAYERS
-from ..search.sense import DEFAULT_NEIGHBOURS, SenseConfig, run_sense
+from ..search.evaluator import check_device, read_ternary
+from ..search.moves import max_neighbours
+from ..search.sense import SenseConfig, resolve_neighbours, run_sense, with_wiring
 from ..siren import SirenConfig, run_psiren
 from ..sparse import (
-    Wiring,
+    is_ternary,
     load_packed,
     load_ternary,
     random_wiring,
-    read_wiring,
     save_packed,
     ternarize,
     write_wiring,
 )
+from ..sparse.masks import prunable_weights
 from ..train import evaluate, fit
 
-__all__ = ["SenseRun", "run_sense_experiment", "load_start_model"]
+__all__ = ["SenseRun", "run_sense_experiment", "load_start_model", "SEARCHABLE"]
 
-LAYER_COLOURS = {"conv1.weight": "tab:red", "conv2.weight": "tab:green", "fc.weight": "tab:blue"}
+LAYER_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:brown")
+# Registered models SENSE builds from a random start, and the options that make them pure
+# ternary networks (no biases: every weight is exactly -1, 0 or +1).
+SEARCHABLE = {"aann-mnist-cnn": {}, "car-cnn": {}, "lenet-300-100": {"bias": False},
+              "mlp-100": {"bias": False}}
 
 
 @dataclass
 class SenseRun:
     dataset: str = "digits"
+    model: str = "aann-mnist-cnn"  # a registered model (random / psiren start)
     init: str = "random"  # "random", "psiren", or a model.pt / model.rwt file
     sparsity: float = 0.8
     seed: int = 0
     steps: int = 300
-    neighbours: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_NEIGHBOURS))
+    neighbours: dict[str, int] | int | None = None  # None: default_neighbours per layer
     schedule: str = "random3"
     block: int = 3
     criterion: str = "hinge"
     method: str = "sense"
     accept_top: int = 4
+    batch: int = 8192  # training images per neighbourhood (0: the whole training split)
+    patience: int = 0
+    ensemble: int = 5
+    snapshot_every: int = 100
     backprop_epochs: int = 0  # the baseline: STE backprop from the same start
-    max_minutes: float = 0.0  # search time budget (0: no limit)
+    max_minutes: float = 0.0  # search time budget (0: no limit; not part of the identity)
+    device: str = "cpu"
     data_dir: str | None = None
 
     def __post_init__(self):
         if not 0.0 <= self.sparsity < 1.0:
             raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity!r}")
+        if self.init in ("random", "psiren") and self.model not in SEARCHABLE:
+            raise ValueError(f"unknown model {self.model!r} for SENSE; expected one of "
+                             f"{', '.join(SEARCHABLE)} or --init FILE")
+        if self.init == "psiren" and self.model != "aann-mnist-cnn":
+            raise ValueError("--init psiren trains the AANN CNN; for another model give "
+                             "--init FILE")
+        if self.max_minutes < 0:
+            raise ValueError(f"max-minutes must be >= 0, got {self.max_minutes}")
 
 
 def load_start_model(path: str, input_shape, num_classes: int):
-    """A saved ternary model (``model.pt`` of a run, or ``.rwt``) checked against the CNN."""
+    """A saved ternary model (``model.pt`` of a run, or ``.rwt``), checked against the data."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"--init must be 'random', 'psiren' or a model file; {path} not found")
+        raise ValueError(f"model file {path} not found (give 'random', 'psiren' or a model "
+                         f"file)")
     model = load_ternary(p)
     spec = model_spec(model)
-    want = {"name": "aann-mnist-cnn", "input_shape": list(input_shape),
-            "num_classes": num_classes, "options": {}}
-    got = {k: spec[k] for k in want}
-    if got != want:
-        raise ValueError(f"{path}: a start model of another architecture ({got}); SENSE "
-                         f"here searches {want}")
+    if list(spec["input_shape"]) != list(input_shape) or spec["num_classes"] != num_classes:
+        raise ValueError(f"{path}: a {spec['name']} for inputs {tuple(spec['input_shape'])} "
+                         f"and {spec['num_classes']} classes; the data have "
+                         f"{tuple(input_shape)} and {num_classes}")
     return model
 
 
-def run_sense_experiment(cfg: SenseRun, out, progress: bool = True) -> dict:
-    if isinstance(cfg.neighbours, int):
-        cfg.neighbours = dict.fromkeys(LAYERS, cfg.neighbours)
+def _start(cfg: SenseRun, data, run_dir, progress):
+    """The start model, and the init's name."""
+    if cfg.init == "random":
+        model = ternarize(create_model(cfg.model, data.input_shape, data.num_classes,
+                                       **SEARCHABLE[cfg.model]))
+        write_wiring(model, random_wiring(model, cfg.sparsity, cfg.seed))
+        return model, "random"
+    if cfg.init == "psiren":
+        run_psiren(SirenConfig(dataset=cfg.dataset, sparsity=cfg.sparsity, seed=cfg.seed,
+                               data_dir=cfg.data_dir), run_dir / "psiren", data=data,
+                   progress=progress, verbose=progress)
+        return load_packed(run_dir / "psiren" / "model.rwt"), "psiren"
+    model = load_start_model(cfg.init, data.input_shape, data.num_classes)
+    return model, "psiren" if "psiren" in str(cfg.init) else "file"
+
+
+def run_sense_experiment(cfg: SenseRun, out, progress: bool = True, note=print) -> dict:
+    """Validate everything, then climb; the run folder is made only once the inputs check."""
     sense_cfg = SenseConfig(steps=cfg.steps, neighbours=cfg.neighbours, schedule=cfg.schedule,
                             block=cfg.block, criterion=cfg.criterion, method=cfg.method,
                             accept_top=cfg.accept_top, max_seconds=cfg.max_minutes * 60,
-                            seed=cfg.seed)  # validates before any work
-    run = RunFolder(out, {"experiment": "sense", **asdict(cfg)})
+                            batch=cfg.batch, patience=cfg.patience, ensemble=cfg.ensemble,
+                            snapshot_every=cfg.snapshot_every, seed=cfg.seed,
+                            device=cfg.device)  # validates before any work
+    check_device(cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_dir)
-    model = create_model("aann-mnist-cnn", data.input_shape, data.num_classes)
-    if cfg.init == "random":
-        start = random_wiring(model, cfg.sparsity, cfg.seed)
-        init = "random"
-    elif cfg.init == "psiren":
-        run_psiren(SirenConfig(dataset=cfg.dataset, sparsity=cfg.sparsity, seed=cfg.seed,
-                               data_dir=cfg.data_dir), run.file("psiren"), data=data,
-                   progress=progress, verbose=progress)
-        start = read_wiring(load_packed(run.file("psiren") / "model.rwt"))
-        init = "psiren"
-    else:
-        start = read_wiring(load_start_model(cfg.init, data.input_shape, data.num_classes))
-        init = "psiren" if "psiren" in str(cfg.init) else "file"
+    out = Path(out)
+    if cfg.init != "psiren":
+        model, init = _start(cfg, data, out, progress)
+        wiring = read_ternary(model)
+        _check_layers(model, wiring, sense_cfg, data)
+    run = RunFolder(out, {"experiment": "sense", **{k: v for k, v in asdict(cfg).items()
+                                                    if k not in ("max_minutes", "device")}})
+    if cfg.init == "psiren":
+        model, init = _start(cfg, data, run.path, progress)
 
     def log(record):
         with open(run.metrics, "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    r = run_sense(sense_cfg, start, data.val, data.test, checkpoint=run.file("sense_state.pt"),
-                  log=log, progress=progress)
-    write_wiring(ternarize(model), r["wiring"])
-    save_packed(model, run.file("model.rwt"))
-    backprop = _backprop_baseline(cfg, start, data, run) if cfg.backprop_epochs else None
+    _trim_metrics(run)
+    r = run_sense(sense_cfg, model, data.train, data.val, data.test,
+                  checkpoint=run.file("sense_state.pt"), log=log, progress=progress, note=note)
+    start = read_ternary(model)
+    final = with_wiring(model, r["wiring"])
+    if is_ternary(final):
+        save_packed(final, run.file("model.rwt"))
+    backprop = _backprop_baseline(cfg, model, data, run) if cfg.backprop_epochs else None
     results = {
-        "init": init, "sparsity": start.sparsity, "dataset": cfg.dataset, "seed": cfg.seed,
-        **{k: v for k, v in r.items() if k not in ("history", "wiring")},
+        "init": init, "model": model_spec(model)["name"] if hasattr(model, "rewire_spec")
+        else type(model).__name__, "sparsity": start.sparsity, "dataset": cfg.dataset,
+        "seed": cfg.seed,
+        **{k: v for k, v in r.items() if k not in ("history", "wiring", "last_wiring")},
         "seconds": r["history"][-1]["seconds"] if r["history"] else 0.0,
         "backprop": backprop,
         "start_counts": start.counts(), "final_counts": r["wiring"].counts(),
@@ -119,18 +155,47 @@ def run_sense_experiment(cfg: SenseRun, out, progress: bool = True) -> dict:
     return results
 
 
-def _backprop_baseline(cfg: SenseRun, start: Wiring, data, run) -> dict:
+def _check_layers(model, wiring, sense_cfg, data) -> None:
+    """One clear line for a model the data do not fit or a neighbourhood that cannot be."""
+    try:
+        with torch.no_grad():
+            model.eval()(data.val.x[:2])
+    except RuntimeError as exc:
+        raise ValueError(f"the model does not take {data.name}'s inputs "
+                         f"{tuple(data.input_shape)}: {str(exc).splitlines()[0]}") from None
+    sizes = resolve_neighbours(sense_cfg.neighbours, tuple(wiring))
+    for name, w in wiring.items():
+        if not bool((w != 0).any()) or bool((w != 0).all()):
+            raise ValueError(f"layer {name} has {'no' if not (w != 0).any() else 'only'} "
+                             f"nonzero weights: no bit-swap can move it")
+        if sizes.get(name, 0) > max_neighbours(w):
+            raise ValueError(f"neighbourhood size {sizes[name]} for {name} is larger than "
+                             f"the {max_neighbours(w)} neighbours the layer allows")
+
+
+def _trim_metrics(run) -> None:
+    """Drop metric lines past the checkpoint (a kill between the two writes)."""
+    state = run.file("sense_state.pt")
+    if not run.metrics.is_file():
+        return
+    done = len(torch.load(state, weights_only=False)["history"]) if state.is_file() else 0
+    lines = run.metrics.read_text().splitlines(keepends=True)
+    if len(lines) != done:
+        run.metrics.write_text("".join(lines[:done]))
+
+
+def _backprop_baseline(cfg: SenseRun, start_model, data, run) -> dict:
     """STE backprop from the same sparse ternary start, masks fixed (the paper's violet line).
 
     The latent weights start at 0.01 x the wiring: signs are the start's, and a few Adam
     steps can flip them (at magnitude 1 nothing would move for thousands of steps).
     """
     torch.manual_seed(cfg.seed)
-    model = ternarize(create_model("aann-mnist-cnn", data.input_shape, data.num_classes))
-    write_wiring(model, start)
+    model = ternarize(with_wiring(start_model, read_ternary(start_model)))
+    write_wiring(model, read_ternary(start_model))
     with torch.no_grad():
-        for module in (model.conv1, model.conv2, model.fc):
-            module.parametrizations.weight.original.mul_(0.01)
+        for module, pname in prunable_weights(model).values():
+            module.parametrizations[pname].original.mul_(0.01)
     history = fit(model, data.train, data.val, epochs=cfg.backprop_epochs, seed=cfg.seed,
                   keep_best=True, stage="backprop", checkpoint=run.file("backprop.pt"),
                   progress=False)
@@ -139,21 +204,28 @@ def _backprop_baseline(cfg: SenseRun, start: Wiring, data, run) -> dict:
 
 
 def plot_climb(history: list[dict], results: dict, path) -> None:
-    """Validation accuracy coloured by the layer searched, test accuracy in black."""
+    """Validation accuracy coloured by the layer searched, test accuracy in black; the
+    first point (step 0) is the start network."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    steps = np.array([h["step"] for h in history])
-    val = np.array([h["val_accuracy"] for h in history]) * 100
-    test = np.array([h["test_accuracy"] for h in history]) * 100
-    for layer, colour in LAYER_COLOURS.items():
-        sel = np.array([h["layer"] == layer for h in history])
-        if sel.any():
-            ax.scatter(steps[sel], val[sel], s=6, color=colour, label=f"val, {layer}")
+    steps = np.array([0] + [h["step"] for h in history])
+    val = np.array([results["start_val_accuracy"]] + [h["val_accuracy"] for h in history]) * 100
+    test = np.array([results["start_test_accuracy"]]
+                    + [h["test_accuracy"] for h in history]) * 100
+    layers = list(dict.fromkeys(h["layer"] for h in history))
+    ax.scatter([0], val[:1], s=18, color="black", marker="s", label="start network (val)")
+    for k, layer in enumerate(layers):
+        sel = np.array([False] + [h["layer"] == layer for h in history])
+        ax.scatter(steps[sel], val[sel], s=6, color=LAYER_COLOURS[k % len(LAYER_COLOURS)],
+                   label=f"val, {layer}")
     ax.plot(steps, test, color="black", lw=1, label="test (reported, not selected on)")
+    if results.get("selected_step"):
+        ax.axvline(results["selected_step"], color="grey", ls=":", lw=1,
+                   label=f"kept: best validation (step {results['selected_step']})")
     bp = results.get("backprop")
     if bp:
         ax.axhline(bp["test_accuracy"] * 100, color="violet", ls="--",
@@ -162,7 +234,7 @@ def plot_climb(history: list[dict], results: dict, path) -> None:
     ax.set_xlabel("neighbourhood (step)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"SENSE from {results['init']} init, {results['dataset']}, "
-                 f"{results['sparsity'] * 100:.0f}% sparse ternary CNN")
+                 f"{results['sparsity'] * 100:.0f}% sparse ternary {results['model']}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

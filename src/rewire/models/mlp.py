@@ -11,21 +11,22 @@ from .registry import register_model
 __all__ = ["mlp"]
 
 
-def mlp(in_features: int, hidden: list[int], num_classes: int) -> nn.Sequential:
+def mlp(in_features: int, hidden: list[int], num_classes: int, bias: bool = True
+        ) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
     prev = in_features
     for h in hidden:
-        layers += [nn.Linear(prev, h), nn.ReLU()]
+        layers += [nn.Linear(prev, h, bias=bias), nn.ReLU()]
         prev = h
-    layers.append(nn.Linear(prev, num_classes))
+    layers.append(nn.Linear(prev, num_classes, bias=bias))
     return nn.Sequential(*layers)
 
 
 @register_model("mlp-100")
-def _mlp100(input_shape, num_classes):
-    return mlp(math.prod(input_shape), [100], num_classes)
+def _mlp100(input_shape, num_classes, bias: bool = True):
+    return mlp(math.prod(input_shape), [100], num_classes, bias)
 
 
 @register_model("lenet-300-100")
-def _lenet(input_shape, num_classes):
-    return mlp(math.prod(input_shape), [300, 100], num_classes)
+def _lenet(input_shape, num_classes, bias: bool = True):
+    return mlp(math.prod(input_shape), [300, 100], num_classes, bias)

@@ -1,48 +1,68 @@
-"""Scoring wirings of the AANN CNN: a full forward pass, and a delta path for bit-swaps.
+"""Scoring wirings of any feed-forward ternary network: a full path and exact delta paths.
 
-Exactness. Weights are -1, 0 or +1, so every value in the network is a sum of signed inputs,
-clamped. When the inputs are multiples of 1/s for a small integer s (pixels k/255 for the MNIST
-family, k/16 for digits), the evaluator runs the network on ``s * x``: every value is then an
-integer (HardTanh becomes a clamp at ±s), and as long as the largest possible sum stays below
-2^24 float32 computes it *exactly*, in any summation order. Otherwise it computes in float64,
-where inputs on float32's grid leave enough headroom to stay exact for these sizes. Either way
-the delta path and the full path give identical logits, bit for bit, and so identical
-predictions (ties broken towards the first class, as ``argmax``).
+:func:`make_evaluator` reads the model as a chain of blocks (``chain.read_chain``): Conv2d
+(any kernel, stride, padding) and Linear layers with ternary weights, each followed by bias,
+scale, HardTanh / ReLU / identity, max / average pooling and flatten. For such a chain it
+returns a :class:`DeltaEvaluator`; for anything else (BatchNorm, residual blocks, ...) a
+:class:`~rewire.search.forward.ForwardEvaluator` with the same interface, which runs a full
+forward pass per neighbour and says so once.
 
-Delta path, per layer:
+The delta evaluator keeps, for every block, its input and its pre-activation, channel-major
+(C x N x H x W, or F x N) so a channel is one contiguous block, and recomputes only what a
+swap can reach:
 
-- **fc**: a swap changes two entries of the fc weight, hence two logit columns. A swap moves
-  any margin by at most 2, so only images with |margin| <= kappa + 2 can change their
-  prediction or clamped margin; all candidates are scored at once on that subset.
-- **conv2**: a swap changes one or two output channels of conv2; only those channels'
-  pooled features and their fc contribution are recomputed.
-- **conv1**: a swap changes one or two channels of conv1; their change is pushed through
-  conv2 (one input channel each), then the pooling and the fc layer.
+- a swap moves one weight of block i, so it changes one or two output channels (units) of
+  block i: only those are recomputed (a shifted add of one input channel, or one column);
+- their change goes through block i's ops (clamp, pool, ...) channel by channel, and into
+  block i+1 only through the weights that read those channels: the rows of block i+1 with a
+  live weight on them (90% of weights are zero), by a convolution over the changed input
+  channels only, or a product with the changed columns only; and so on to the logits;
+- the last layer is scored in a batch over all candidates at once, and only on images whose
+  margin the swap can move across the clamp (|margin| <= kappa + 2 max|input|);
+- a Linear layer just before the last one is scored in a batch too: a swap changes at most
+  two hidden units, a rank-2 update of the logits.
+
+Exactness: see :mod:`rewire.search.chain`. When ``arithmetic.exact`` (the AANN networks on
+pixel data, any chain without non-dyadic biases or scales) every path gives identical logits,
+bit for bit, so identical scores (ties broken towards the first class, like ``argmax``).
 
 Scores: ``accuracy`` and ``hinge``, the mean margin ``L_y - max_{c != y} L_c`` clamped to
-[-kappa, kappa], a smooth companion of accuracy that still moves when accuracy ties.
+[-kappa, kappa] (a smooth companion of accuracy that still moves when accuracy ties).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..sparse.wiring import Wiring
+from .chain import Arithmetic, Block, arithmetic, read_chain
 from .moves import apply_swap
 
-__all__ = ["AANNEvaluator", "LAYERS"]
-
-LAYERS = ("conv1.weight", "conv2.weight", "fc.weight")
+__all__ = ["DeltaEvaluator", "make_evaluator", "score_sums", "check_device"]
 
 
-def _score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):
+def check_device(device) -> torch.device:
+    """A torch device that exists here, or ValueError with one clear line."""
+    try:
+        dev = torch.device(device if device is not None else "cpu")
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but this machine has no CUDA device")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} asked for, but this machine has "
+                         f"{torch.cuda.device_count()} CUDA device(s)")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device!r}: the evaluator runs on 'cpu' or 'cuda'")
+    return dev
+
+
+def score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):
     """Number correct (argmax, first class on ties) and sum of margins clamped to
-    [-kappa, kappa], over the sample dimension of ``(..., N, C)`` logits.
-
-    Both sums are exact in float64 (margins lie on the 2^-31 grid), so any split of the
-    samples adds up to the same numbers.
-    """
+    [-kappa, kappa], over the sample dimension of ``(..., N, C)`` logits (float64 sums:
+    exact for integer margins, so any split of the samples adds up to the same numbers)."""
     correct = logits.argmax(-1) == y
     index = y.expand(logits.shape[:-1]).unsqueeze(-1)
     true = logits.gather(-1, index).squeeze(-1)
@@ -51,259 +71,419 @@ def _score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):
     return correct.double().sum(-1), margin.double().sum(-1)
 
 
-class AANNEvaluator:
-    """Exact scores of one AANN-CNN wiring and of its bit-swap neighbours on ``(x, y)``.
+def _check_ternary(model: nn.Module, wiring: Wiring) -> None:
+    for name, w in wiring.items():
+        eff = w.float()
+        if eff.numel() == 0 or not bool((eff != 0).any()):
+            raise ValueError(f"layer {name} has no nonzero weight: no bit-swap can move it")
+        if bool((eff != 0).all()):
+            raise ValueError(f"layer {name} has no zero weight: no bit-swap can move it "
+                             f"(sparsify it first)")
+
+
+def read_ternary(model: nn.Module) -> Wiring:
+    """The wiring of a model whose searchable weights are exactly -1, 0 or +1.
+
+    Raises:
+        ValueError: a weight is not ternary (names the layer and the value).
+    """
+    from ..sparse.masks import prunable_weights
+
+    out = Wiring()
+    for name, (module, pname) in prunable_weights(model).items():
+        if pname != "weight":
+            continue
+        w = getattr(module, pname).detach()
+        bad = (w != 0) & (w != 1) & (w != -1)
+        if bool(bad.any()):
+            raise ValueError(f"layer {name} has a weight {float(w[bad][0]):g} that is not "
+                             f"-1, 0 or +1: ternarize the model first")
+        out[name] = w.to(torch.int8).contiguous()
+    return out
+
+
+def make_evaluator(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kappa: float = 2.0,
+                   device=None, log=print):
+    """An exact evaluator of ``model``'s wiring on ``(x, y)``: delta paths when the model is
+    a chain (see module doc), full forward passes otherwise (``log`` says so once).
+
+    Raises:
+        ValueError: a weight is not ternary, a layer cannot be swapped, or the device does
+            not exist.
+    """
+    dev = check_device(device)
+    wiring = read_ternary(model)
+    _check_ternary(model, wiring)
+    blocks, why = read_chain(model, x[:8].float())
+    if blocks is None:
+        from .forward import ForwardEvaluator
+
+        log(f"note: {why}; scoring every neighbour with a full forward pass (slower)")
+        return ForwardEvaluator(model, x, y, kappa=kappa, device=dev)
+    return DeltaEvaluator(blocks, x, y, kappa=kappa, device=dev)
+
+
+def _unravel(idx: int, shape) -> tuple[int, ...]:
+    out = []
+    for size in reversed(shape):
+        out.append(idx % size)
+        idx //= size
+    return tuple(reversed(out))
+
+
+class DeltaEvaluator:
+    """Exact scores of one wiring of a chain and of its bit-swap neighbours on ``(x, y)``.
 
     Args:
-        wiring: the current wiring (``conv1.weight``, ``conv2.weight``, ``fc.weight``).
-        x, y: evaluation images (N x 1 x H x W, in [0, 1]) and labels.
-        kappa: clamp of the hinge score.
-        chunk: candidates scored together on the fc path (bounds memory).
+        blocks: the chain (``chain.read_chain``); weights are read as the start wiring.
+        x, y: evaluation inputs (N x ...) and labels.
+        kappa: clamp of the hinge score, in units of the inputs.
+        chunk: candidates scored together on the batched paths (bounds memory).
+        device: where the caches live and the arithmetic runs.
     """
 
-    def __init__(self, wiring: Wiring, x: torch.Tensor, y: torch.Tensor, kappa: float = 2.0,
-                 chunk: int = 256):
-        if set(wiring) != set(LAYERS):
-            raise ValueError(f"the delta evaluator knows the AANN CNN ({', '.join(LAYERS)}); "
-                             f"got layers {', '.join(wiring)}")
-        self.w = {k: wiring[k].contiguous() for k in LAYERS}
-        k1, k2 = self.w["conv1.weight"].shape[-1], self.w["conv2.weight"].shape[-1]
-        self.pad1, self.pad2 = k1 // 2, k2 // 2
-        c2 = self.w["conv2.weight"].shape[0]
-        h4, w4 = x.shape[-2] // 4, x.shape[-1] // 4
-        if self.w["fc.weight"].shape[1] != c2 * h4 * w4:
-            raise ValueError(f"fc takes {self.w['fc.weight'].shape[1]} inputs but "
-                             f"{tuple(x.shape[1:])} images give {c2 * h4 * w4}")
-        self.scale, self.dtype = _integer_scale(x, self.w)
-        self.w = {k: v.to(self.dtype) for k, v in self.w.items()}
-        self.x = (x.to(torch.float64) * self.scale).round().to(self.dtype) if self.scale > 1 \
-            else x.to(self.dtype)
-        self.y = y
+    kind = "delta"
+
+    def __init__(self, blocks: list[Block], x: torch.Tensor, y: torch.Tensor,
+                 kappa: float = 2.0, chunk: int = 256, device=None, image_chunk: int = 2048):
+        self.device = check_device(device)
+        self.arith: Arithmetic = arithmetic(blocks, x)
+        s, dt = self.arith.scale, self.arith.dtype
+        self.scale, self.dtype = s, dt
+        self.blocks = [_scaled(b, s, dt, self.device) for b in blocks]
+        self.layers = tuple(b.name for b in self.blocks)
+        self.index = {b.name: i for i, b in enumerate(self.blocks)}
+        xs = x.to(self.device, torch.float64) * s
+        self.x = (xs.round() if self.arith.exact else xs).to(dt)
+        if self.blocks[0].kind == "linear":
+            self.x = self.x.flatten(1)
+        self.y = y.to(self.device)
         self.kappa = float(kappa)
-        self.chunk = chunk
-        self.block = h4 * w4  # pooled features per conv2 channel
+        self.chunk, self.image_chunk = chunk, image_chunk
         self.refresh()
 
-    # ----------------------------------------------------------------- full path
-    def _act_pool(self, z: torch.Tensor) -> torch.Tensor:
-        """HardTanh then 2x2 max-pool, computed as pool then clamp (they commute; 4x less
-        clamping) with the pool as two maxima over strided views (faster than max_pool2d)."""
-        pooled = torch.maximum(torch.maximum(z[..., 0::2, 0::2], z[..., 0::2, 1::2]),
-                               torch.maximum(z[..., 1::2, 0::2], z[..., 1::2, 1::2]))
-        return pooled.clamp_(-self.scale, self.scale)
+    # ----------------------------------------------------------------- state
+    @property
+    def w(self) -> dict[str, torch.Tensor]:
+        return {b.name: b.weight for b in self.blocks}
 
-    def _forward(self, w1, w2, w3):
-        z1 = F.conv2d(self.x, w1, padding=self.pad1)
-        p1 = self._act_pool(z1)
-        z2 = F.conv2d(p1, w2, padding=self.pad2)
-        f = self._act_pool(z2).flatten(1)
-        return z1, p1, z2, f, f @ w3.T
+    def wiring(self) -> Wiring:
+        return Wiring({b.name: b.weight.to("cpu", torch.int8) for b in self.blocks})
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    # ----------------------------------------------------------------- full path
+    def _forward(self, weights: list[torch.Tensor], x: torch.Tensor, keep: bool = False):
+        """Logits of a batch; with ``keep`` also every block's (input, pre-activation),
+        channel-major, inputs of convolutions zero-padded."""
+        a, cache = x, []
+        for b, w in zip(self.blocks, weights):
+            if b.kind == "conv":
+                z = F.conv2d(a, w, stride=b.stride, padding=b.padding)
+                if keep:
+                    cache.append((F.pad(a, (b.padding[1],) * 2 + (b.padding[0],) * 2)
+                                  .transpose(0, 1).contiguous(),
+                                  z.transpose(0, 1).contiguous()))
+            else:
+                z = a @ w.T
+                if keep:
+                    cache.append((a.T.contiguous(), z.T.contiguous()))
+            a = b.post(z.transpose(0, 1), slice(None)).transpose(0, 1)
+            if b.flattens:
+                a = a.flatten(1)
+        return a, cache
 
     def refresh(self) -> None:
-        """Recompute every cache from the current weights (the full path).
-
-        Caches are stored channel-major (C x N x ...), so the channel a swap touches is one
-        contiguous block.
-        """
-        z1, p1, z2, f, self.logits = self._forward(
-            self.w["conv1.weight"], self.w["conv2.weight"], self.w["fc.weight"])
-
-        def cm(t):
-            return t.transpose(0, 1).contiguous()
-
-        self.z1, self.p1, self.z2 = cm(z1), cm(p1), cm(z2)
-        self.f = f.view(len(f), self.z2.shape[0], self.block).transpose(0, 1).contiguous()
-        self.xpad = F.pad(self.x[:, 0], (self.pad1,) * 4)
-        self.p1pad = F.pad(self.p1, (self.pad2,) * 4)
+        """Recompute every cache from the current weights (the full path)."""
+        weights = [b.weight for b in self.blocks]
+        parts = [self._forward(weights, self.x[s:s + self.image_chunk], keep=True)
+                 for s in range(0, len(self.x), self.image_chunk)]
+        self.logits = torch.cat([p[0] for p in parts])
+        self.inp = [torch.cat([p[1][i][0] for p in parts], 1) for i in range(len(self.blocks))]
+        self.z = [torch.cat([p[1][i][1] for p in parts], 1) for i in range(len(self.blocks))]
         self._rescore()
 
     def full_logits(self, wiring: Wiring) -> torch.Tensor:
         """Logits of any wiring by a full forward pass (the reference for the delta path)."""
-        w = {k: wiring[k].to(self.dtype) for k in LAYERS}
-        return self._forward(w["conv1.weight"], w["conv2.weight"], w["fc.weight"])[-1]
+        weights = [wiring[b.name].to(self.device, self.dtype) for b in self.blocks]
+        return torch.cat([self._forward(weights, self.x[s:s + self.image_chunk])[0]
+                          for s in range(0, len(self.x), self.image_chunk)])
 
     def _rescore(self) -> None:
         acc, hinge = self.scores(self.logits)
         self.accuracy, self.hinge = float(acc), float(hinge)
 
-    def scores(self, logits: torch.Tensor):
+    def scores(self, logits: torch.Tensor, y: torch.Tensor | None = None):
         """Accuracy and hinge in the network's own units (the scale divided out)."""
-        correct, hinge = _score_sums(logits, self.y, self.kappa * self.scale)
-        n = len(self.y)
+        y = self.y if y is None else y
+        correct, hinge = score_sums(logits, y, self.kappa * self.scale)
+        n = len(y)
         return correct.double() / n, hinge.double() / (n * self.scale)
 
-    def wiring(self) -> Wiring:
-        return Wiring({k: v.to(torch.int8) for k, v in self.w.items()})
+    def current_scores(self, images: slice | None = None) -> dict[str, float]:
+        """The current network's scores on ``images`` (all by default)."""
+        sl = images or slice(None)
+        acc, hinge = self.scores(self.logits[sl], self.y[sl])
+        return {"accuracy": float(acc), "hinge": float(hinge)}
 
     # ----------------------------------------------------------------- delta path
-    def score_swaps(self, layer: str, swaps: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Scores of the neighbours reached by each swap (K x 2 flat indices) in ``layer``."""
-        if layer not in self.w:
-            raise KeyError(f"no layer {layer!r}; the evaluator has {', '.join(LAYERS)}")
-        if layer == "fc.weight":
-            return self._score_fc(swaps)
-        acc, hinge = torch.empty(len(swaps), dtype=torch.float64), torch.empty(
-            len(swaps), dtype=torch.float64)
-        for i, swap in enumerate(swaps):
-            acc[i], hinge[i] = self.scores(self.neighbour_logits(layer, swap))
+    def _block(self, layer: str) -> int:
+        if layer not in self.index:
+            raise KeyError(f"no layer {layer!r}; the evaluator has {', '.join(self.layers)}")
+        return self.index[layer]
+
+    def score_swaps(self, layer: str, swaps: torch.Tensor,
+                    images: slice | None = None) -> dict[str, torch.Tensor]:
+        """Scores of the neighbours reached by each swap (K x 2 flat indices) in ``layer``,
+        on ``images`` (a slice of the evaluation set; all by default)."""
+        i = self._block(layer)
+        swaps = swaps.to(self.device)
+        sl = images or slice(None)
+        last = len(self.blocks) - 1
+        if i == last:
+            return self._score_last(swaps, sl)
+        if i == last - 1 and self.blocks[i].kind == "linear" and not self.blocks[last].ops \
+                and self.blocks[last].bias is None:
+            return self._score_hidden(swaps, sl)
+        acc = torch.empty(len(swaps), dtype=torch.float64)
+        hinge = torch.empty(len(swaps), dtype=torch.float64)
+        for k, swap in enumerate(swaps):
+            a, h = self.scores(self._delta_logits(i, swap, sl), self.y[sl])
+            acc[k], hinge[k] = a, h
         return {"accuracy": acc, "hinge": hinge}
 
     def neighbour_logits(self, layer: str, swap: torch.Tensor) -> torch.Tensor:
-        """Logits of one neighbour by the delta path (what ``score_swaps`` scores)."""
-        if layer == "fc.weight":
-            return self._fc_logits(swap)
-        delta = self._conv2_delta if layer == "conv2.weight" else self._conv1_delta
-        return delta(swap)[-1]
+        """Logits of one neighbour by the (per-candidate) delta path."""
+        return self._delta_logits(self._block(layer), swap.to(self.device), slice(None))
+
+    def _delta_logits(self, i: int, swap: torch.Tensor, sl: slice) -> torch.Tensor:
+        n = len(self.y[sl])
+        start = sl.start or 0
+        out = []
+        for s in range(0, n, self.image_chunk):
+            part = slice(start + s, start + min(s + self.image_chunk, n))
+            chans, znew = self._swap_z(i, swap, part)
+            out.append(self._propagate(i, chans, znew, part, None))
+        return torch.cat(out)
+
+    def _swap_z(self, i: int, swap: torch.Tensor, sl: slice):
+        """The output channels of block i a swap changes, and their new pre-activations."""
+        b = self.blocks[i]
+        src, dst = int(swap[0]), int(swap[1])
+        v = float(b.weight.view(-1)[src])
+        z: dict[int, torch.Tensor] = {}
+        for idx, sign in ((src, -1.0), (dst, 1.0)):
+            if b.kind == "conv":
+                o, ci, ky, kx = _unravel(idx, b.weight.shape)
+                ho, wo = self.z[i].shape[-2:]
+                sy, sx = b.stride
+                src_view = self.inp[i][ci, sl, ky:ky + sy * (ho - 1) + 1:sy,
+                                       kx:kx + sx * (wo - 1) + 1:sx]
+            else:
+                o, j = divmod(idx, b.weight.shape[1])
+                src_view = self.inp[i][j, sl]
+            if o not in z:
+                z[o] = self.z[i][o, sl].clone()
+            z[o].add_(src_view, alpha=sign * v)
+        chans = sorted(z)
+        return chans, torch.stack([z[c] for c in chans])
+
+    def _propagate(self, i: int, chans: list[int], znew: torch.Tensor, sl: slice,
+                   keep: list | None) -> torch.Tensor:
+        """Logits of images ``sl`` when block i's output channels ``chans`` take pre-activation
+        ``znew``; with ``keep`` (a list) the new cache pieces are appended to it."""
+        b = self.blocks[i]
+        if keep is not None:
+            keep.append(("z", i, chans, znew))
+        anew = b.post(znew, chans)
+        last = len(self.blocks) - 1
+        if i == last:
+            logits = self.logits[sl].clone()
+            logits[:, chans] = anew.T
+            return logits
+        nb = self.blocks[i + 1]
+        if b.flattens:  # conv channels -> blocks of features of the next Linear
+            per = anew[0].numel() // anew.shape[1]
+            cols = (torch.tensor(chans, device=self.device)[:, None] * per
+                    + torch.arange(per, device=self.device)).flatten()
+            anew = anew.reshape(len(chans), anew.shape[1], per).transpose(1, 2) \
+                .reshape(-1, anew.shape[1])
+            old = self.inp[i + 1][cols, sl]
+        elif nb.kind == "conv":
+            py, px = nb.padding
+            h, w = anew.shape[-2:]
+            cols = torch.tensor(chans, device=self.device)
+            old = self.inp[i + 1][cols, sl, py:py + h, px:px + w]
+        else:
+            cols = torch.tensor(chans, device=self.device)
+            old = self.inp[i + 1][cols, sl]
+        d = anew - old
+        if keep is not None:
+            keep.append(("inp", i + 1, cols, anew))
+        wsub = nb.weight[:, cols]
+        rows = wsub.flatten(1).ne(0).any(1).nonzero()[:, 0]
+        if not len(rows):
+            return self.logits[sl].clone()
+        if nb.kind == "conv":
+            dz = F.conv2d(d.transpose(0, 1), wsub[rows], stride=nb.stride,
+                          padding=nb.padding).transpose(0, 1)
+        else:
+            dz = wsub[rows] @ d
+        return self._propagate(i + 1, rows.tolist(), self.z[i + 1][rows, sl] + dz, sl, keep)
 
     def accept(self, layer: str, swap: torch.Tensor) -> None:
-        """Move to the neighbour reached by ``swap``, updating the caches incrementally."""
-        if layer == "fc.weight":
-            self.logits = self._fc_logits(swap)
-        elif layer == "conv2.weight":
-            chans, z2c, fc_blocks, self.logits = self._conv2_delta(swap)
-            for c, z, fb in zip(chans, z2c, fc_blocks):
-                self.z2[c], self.f[c] = z, fb
-        else:
-            chans, z1c, p1c, self.z2, self.f, self.logits = self._conv1_delta(swap, keep=True)
-            for c, z, p in zip(chans, z1c, p1c):
-                self.z1[c], self.p1[c] = z, p
-                self.p1pad[c, :, self.pad2:-self.pad2, self.pad2:-self.pad2] = p
-        apply_swap(self.w[layer], swap)
+        """Move to the neighbour reached by ``swap``, updating the caches incrementally.
+
+        Everything is computed before anything is written, so an error leaves the evaluator
+        as it was.
+        """
+        i = self._block(layer)
+        swap = swap.to(self.device)
+        b = self.blocks[i]
+        apply_swap(b.weight.clone(), swap)  # validates the move first
+        pieces, logits = [], []
+        for s in range(0, len(self.y), self.image_chunk):
+            part = slice(s, min(s + self.image_chunk, len(self.y)))
+            keep: list = []
+            chans, znew = self._swap_z(i, swap, part)
+            logits.append(self._propagate(i, chans, znew, part, keep))
+            pieces.append((part, keep))
+        for part, keep in pieces:
+            for what, j, idx, val in keep:
+                if what == "z":
+                    self.z[j][idx, part] = val
+                elif self.blocks[j].kind == "conv":
+                    py, px = self.blocks[j].padding
+                    h, w = val.shape[-2:]
+                    self.inp[j][idx, part, py:py + h, px:px + w] = val
+                else:
+                    self.inp[j][idx, part] = val
+        self.logits = torch.cat(logits)
+        apply_swap(b.weight, swap)
         self._rescore()
 
-    # fc ------------------------------------------------------------------------
-    def _fc_parts(self, swaps: torch.Tensor):
-        w3 = self.w["fc.weight"]
-        nf = w3.shape[1]
-        src, dst = swaps[:, 0], swaps[:, 1]
-        v = w3.view(-1)[src]
-        return src // nf, src % nf, dst // nf, dst % nf, v
-
-    def _fc_logits(self, swap: torch.Tensor) -> torch.Tensor:
-        ca, ja, cb, jb, v = (t[0] for t in self._fc_parts(swap[None]))
-        logits = self.logits.clone()
-        logits[:, ca] -= v * self._feature(ja)
-        logits[:, cb] += v * self._feature(jb)
-        return logits
-
-    def _feature(self, j) -> torch.Tensor:
-        """Column j of the flattened fc input, for every image."""
-        return self.f[int(j) // self.block, :, int(j) % self.block]
-
-    def _score_fc(self, swaps: torch.Tensor) -> dict[str, torch.Tensor]:
-        n, C = self.logits.shape
+    # ----------------------------------------------------------------- batched paths
+    def _score_last(self, swaps: torch.Tensor, sl: slice) -> dict[str, torch.Tensor]:
+        """All candidates of the last (Linear) layer at once: a swap changes two weights,
+        hence two logit columns, by at most max|input| each."""
+        b = self.blocks[-1]
+        L, y = self.logits[sl], self.y[sl]
+        fin = self.inp[-1][:, sl]  # F x N: a feature's values are one contiguous row
+        n, C = L.shape
         kappa = self.kappa * self.scale
-        L = self.logits
-        true = L.gather(1, self.y[:, None])[:, 0]
-        margin = true - L.scatter(1, self.y[:, None], float("-inf")).amax(1)
-        # a swap moves a logit by at most `scale` in each of two classes, so a margin by at
-        # most 2 * scale: only these images can change their prediction or clamped margin
-        active = margin.abs() <= kappa + 2 * self.scale
-        base_acc, base_hinge = _score_sums(L[~active], self.y[~active], kappa)
-        L, y, true = L[active], self.y[active], true[active]
+        true = L.gather(1, y[:, None])[:, 0]
+        margin = true - L.scatter(1, y[:, None], float("-inf")).amax(1)
+        if b.ops:  # a clamp or scale after the last layer: no band, one by one
+            return self._score_per_candidate(swaps, sl)
+        reach = 2 * fin.abs().amax(0)
+        active = margin.abs() <= kappa + reach
+        base_acc, base_hinge = score_sums(L[~active], y[~active], kappa)
+        L, y, true = L[active], y[active], true[active]
         qlt, qgt = _pair_tables(L, y)  # C*C x M: best other class below / above the label
-        # fc input transposed (features x images): a feature's values are one contiguous row
-        fT = self.f[:, active].transpose(1, 2).reshape(-1, int(active.sum()))
+        fT = fin[:, active]
         LT = L.T.contiguous()
-        ca, ja, cb, jb, v = self._fc_parts(swaps)
+        nf = b.weight.shape[1]
+        src, dst = swaps[:, 0], swaps[:, 1]
+        v = b.weight.view(-1)[src]
+        ca, ja, cb, jb = src // nf, src % nf, dst // nf, dst % nf
         acc = torch.empty(len(swaps), dtype=torch.float64)
         hinge = torch.empty(len(swaps), dtype=torch.float64)
-        neg = torch.tensor(float("-inf"), dtype=L.dtype)
+        neg = torch.tensor(float("-inf"), dtype=L.dtype, device=L.device)
         for s in range(0, len(swaps), self.chunk):
-            sl = slice(s, s + self.chunk)
-            a_cls, b_cls, vv = ca[sl, None], cb[sl, None], v[sl, None]
+            c = slice(s, s + self.chunk)
+            a_cls, b_cls, vv = ca[c, None], cb[c, None], v[c, None]
             same = a_cls == b_cls
-            fb = vv * fT[jb[sl]]
-            A = LT[ca[sl]] - vv * fT[ja[sl]] + torch.where(same, fb, 0)
-            B = torch.where(same, neg, LT[cb[sl]] + fb)
+            fb = vv * fT[jb[c]]
+            A = LT[ca[c]] - vv * fT[ja[c]] + torch.where(same, fb, 0)
+            B = torch.where(same, neg, LT[cb[c]] + fb)
             is_a, is_b = a_cls == y, (b_cls == y) & ~same
             new_true = torch.where(is_a, A, torch.where(is_b, B, true))
             comp_a = torch.where(is_a, neg, A)
             comp_b = torch.where(is_b, neg, B)
-            pair = ca[sl] * C + cb[sl]
+            pair = ca[c] * C + cb[c]
             lt = torch.maximum(qlt[pair], torch.maximum(torch.where(a_cls < y, comp_a, neg),
                                                         torch.where(b_cls < y, comp_b, neg)))
             gt = torch.maximum(qgt[pair], torch.maximum(torch.where(a_cls > y, comp_a, neg),
                                                         torch.where(b_cls > y, comp_b, neg)))
             correct = (new_true > lt) & (new_true >= gt)  # argmax takes the first maximum
             mar = (new_true - torch.maximum(lt, gt)).clamp(-kappa, kappa)
-            acc[sl] = (correct.double().sum(1) + base_acc) / n
-            hinge[sl] = (mar.double().sum(1) + base_hinge) / (n * self.scale)
+            acc[c] = ((correct.double().sum(1) + base_acc) / n).cpu()
+            hinge[c] = ((mar.double().sum(1) + base_hinge) / (n * self.scale)).cpu()
         return {"accuracy": acc, "hinge": hinge}
 
-    # conv2 ---------------------------------------------------------------------
-    def _conv2_delta(self, swap: torch.Tensor):
-        """New z2 channels, their pooled features and the new logits after a conv2 swap."""
-        w2 = self.w["conv2.weight"]
-        src, dst = int(swap[0]), int(swap[1])
-        v = float(w2.view(-1)[src])
-        pad = self.p1pad
-        h, w = self.p1.shape[-2:]  # channel-major: C x N x H x W
-        z = {}
-        for idx, sign in ((src, -1.0), (dst, 1.0)):
-            o, i, ky, kx = _unravel(idx, w2.shape)
-            z.setdefault(o, self.z2[o].clone())
-            z[o].add_(pad[i, :, ky:ky + h, kx:kx + w], alpha=sign * v)
-        chans = list(z)
-        new_f = [self._act_pool(z[c]).flatten(1) for c in chans]
-        w3 = self.w["fc.weight"]
-        logits = self.logits.clone()
-        for c, nf in zip(chans, new_f):
-            sl = slice(c * self.block, (c + 1) * self.block)
-            logits += (nf - self.f[c]) @ w3[:, sl].T
-        return chans, [z[c] for c in chans], new_f, logits
+    def _score_per_candidate(self, swaps, sl):
+        i = len(self.blocks) - 1
+        acc = torch.empty(len(swaps), dtype=torch.float64)
+        hinge = torch.empty(len(swaps), dtype=torch.float64)
+        for k, swap in enumerate(swaps):
+            a, h = self.scores(self._delta_logits(i, swap, sl), self.y[sl])
+            acc[k], hinge[k] = a, h
+        return {"accuracy": acc, "hinge": hinge}
 
-    # conv1 ---------------------------------------------------------------------
-    def _conv1_delta(self, swap: torch.Tensor, keep: bool = False):
-        """New z1/p1 channels and logits after a conv1 swap (and z2, features if ``keep``).
-
-        The change of one or two p1 channels is pushed through conv2 in chunks of images
-        small enough to stay in cache; only the logits are kept unless ``keep``.
-        """
-        w1, w2 = self.w["conv1.weight"], self.w["conv2.weight"]
-        src, dst = int(swap[0]), int(swap[1])
-        v = float(w1.view(-1)[src])
-        h, w = self.x.shape[-2:]
-        z = {}
-        for idx, sign in ((src, -1.0), (dst, 1.0)):
-            o, _, ky, kx = _unravel(idx, w1.shape)
-            z.setdefault(o, self.z1[o].clone())
-            z[o].add_(self.xpad[:, ky:ky + h, kx:kx + w], alpha=sign * v)
-        chans = list(z)
-        new_p1 = [self._act_pool(z[c]) for c in chans]
-        dp = torch.stack([p - self.p1[c] for c, p in zip(chans, new_p1)], 1)
-        w2c = w2[:, chans].contiguous()
-        w3 = self.w["fc.weight"].view(-1, self.z2.shape[0], self.block)  # classes x C x block
-        logits = torch.empty_like(self.logits)
-        z2 = torch.empty_like(self.z2) if keep else None
-        f = torch.empty_like(self.f) if keep else None
-        for s in range(0, len(self.y), 512):
-            sl = slice(s, s + 512)
-            z2c = self.z2[:, sl] + F.conv2d(dp[sl], w2c, padding=self.pad2).transpose(0, 1)
-            fc = self._act_pool(z2c).flatten(2)  # C x B x block
-            logits[sl] = torch.einsum("cbk,jck->bj", fc, w3)
-            if keep:
-                z2[:, sl], f[:, sl] = z2c, fc
-        return chans, [z[c] for c in chans], new_p1, z2, f, logits
+    def _score_hidden(self, swaps: torch.Tensor, sl: slice) -> dict[str, torch.Tensor]:
+        """All candidates of the Linear layer before the last at once: a swap changes at most
+        two hidden units, so the logits take a rank-2 update."""
+        i = len(self.blocks) - 2
+        b, out = self.blocks[i], self.blocks[-1]
+        L, y = self.logits[sl], self.y[sl]
+        fin, z = self.inp[i][:, sl], self.z[i][:, sl]
+        hid = self.inp[i + 1][:, sl]
+        nf = b.weight.shape[1]
+        src, dst = swaps[:, 0], swaps[:, 1]
+        v = b.weight.view(-1)[src]
+        ua, ja, ub, jb = src // nf, src % nf, dst // nf, dst % nf
+        W = out.weight  # C x H
+        kappa = self.kappa * self.scale
+        acc = torch.empty(len(swaps), dtype=torch.float64)
+        hinge = torch.empty(len(swaps), dtype=torch.float64)
+        step = max(1, self.chunk // 8)
+        for s in range(0, len(swaps), step):
+            c = slice(s, s + step)
+            vv = v[c, None]
+            same = (ua[c] == ub[c])[:, None]
+            fb = vv * fin[jb[c]]
+            za = z[ua[c]] - vv * fin[ja[c]] + torch.where(same, fb, 0)
+            zb = z[ub[c]] + fb
+            ha = b.post(za, ua[c]) - hid[ua[c]]
+            hb = torch.where(same, 0, b.post(zb, ub[c]) - hid[ub[c]])
+            new = (L[None] + ha[..., None] * W.T[ua[c]][:, None]
+                   + hb[..., None] * W.T[ub[c]][:, None])
+            correct, mar = score_sums(new, y, kappa)
+            acc[c] = (correct / len(y)).cpu()
+            hinge[c] = (mar / (len(y) * self.scale)).cpu()
+        return {"accuracy": acc, "hinge": hinge}
 
 
-def _integer_scale(x: torch.Tensor, w: dict) -> tuple[float, torch.dtype]:
-    """(s, dtype): s * x is integral and float32 holds every sum exactly, or (1, float64)."""
-    fan_in = max(w["conv1.weight"][0].numel(), w["conv2.weight"][0].numel(),
-                 w["fc.weight"].shape[1])
-    xd = x.to(torch.float64)
-    for s in (255, 16):
-        if (xd * s - (xd * s).round()).abs().max() < 1e-3 and s * fan_in < 2**24:
-            return float(s), torch.float32
-    return 1.0, torch.float64
+def _scaled(b: Block, s: float, dtype, device) -> Block:
+    """The block on ``s * x``: biases and clamp bounds scale with the inputs."""
+    ops = [("clamp", op[1] * s, op[2] * s) if op[0] == "clamp" else op for op in b.ops]
+    return Block(b.name, b.kind, b.weight.to(device, dtype).contiguous(), b.stride, b.padding,
+                 None if b.bias is None else (b.bias.to(device, torch.float64) * s).to(dtype),
+                 _fold(ops), b.in_shape, b.out_shape)
+
+
+def _fold(ops: list[tuple]) -> list[tuple]:
+    """Move monotone elementwise ops (clamp, relu) after a following max-pool: they commute,
+    and the pool leaves 4x fewer values to clamp. The same order serves every path."""
+    ops = list(ops)
+    changed = True
+    while changed:
+        changed = False
+        for k in range(len(ops) - 1):
+            if ops[k][0] in ("clamp", "relu") and ops[k + 1][0] == "maxpool" \
+                    and ops[k + 1][3] == 0:
+                ops[k], ops[k + 1] = ops[k + 1], ops[k]
+                changed = True
+    return ops
 
 
 def _pair_tables(L: torch.Tensor, y: torch.Tensor):
     """For every class pair (a, b) and image n: the largest logit among classes other than
     a, b and y_n that come before y_n (``lt``) and after it (``gt``); shape C*C x N."""
     n, C = L.shape
-    cls = torch.arange(C)
-    neg = torch.tensor(float("-inf"), dtype=L.dtype)
+    cls = torch.arange(C, device=L.device)
+    neg = torch.tensor(float("-inf"), dtype=L.dtype, device=L.device)
     out = []
     for side in (cls[None] < y[:, None], cls[None] > y[:, None]):
         masked = torch.where(side, L, neg)
@@ -316,11 +496,3 @@ def _pair_tables(L: torch.Tensor, y: torch.Tensor):
         best = vals[None].expand(C * C, -1, -1).gather(-1, first)[..., 0]
         out.append(torch.where(ok.any(-1), best, neg))
     return out[0], out[1]
-
-
-def _unravel(idx: int, shape) -> tuple[int, ...]:
-    out = []
-    for size in reversed(shape):
-        out.append(idx % size)
-        idx //= size
-    return tuple(reversed(out))
