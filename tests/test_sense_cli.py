@@ -46,23 +46,62 @@ def test_cli_sense_from_a_saved_model(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--neighbours", "conv3=5"], "no layer 'conv3.weight'"),
+    (["--neighbours", "conv3=5"], "no layer 'conv3'"),
+    (["--model", "resnet-50"], "unknown model 'resnet-50'"),
+    (["--device", "cuda:7"], "cuda:7"),
+    (["--device", "tpu"], "unknown device"),
     (["--neighbours", "conv1=100000"], "larger than the"),
     (["--schedule", "fc", "--criterion", "accuracy", "--sparsity", "1.5"],
      "sparsity must be in [0, 1)"),
 ])
 def test_cli_sense_errors(tmp_path, capsys, args, message):
     assert main(["sense", "--steps", "2", *args, "--out", str(tmp_path / "s")]) == 2
-    assert message in capsys.readouterr().err
-    if "sparsity" in message:
-        assert not (tmp_path / "s").exists()
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()  # nothing left behind
 
 
 def test_start_model_of_another_architecture(tmp_path, capsys):
     path = _saved_model(tmp_path, (1, 28, 28))  # an MNIST-sized CNN, but digits are 8x8
     assert main(["sense", "--dataset", "digits", "--init", str(path), "--steps", "2",
                  "--out", str(tmp_path / "s")]) == 2
-    assert "another architecture" in capsys.readouterr().err
+    assert "the data have (1, 8, 8)" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("model", ["car-cnn", "lenet-300-100"])
+def test_cli_sense_climbs_other_registered_models(tmp_path, model, monkeypatch):
+    """--model car-cnn / lenet-300-100 on small data: the delta evaluator, and a climb."""
+    from rewire.data import Split, Splits
+
+    g = torch.Generator().manual_seed(0)
+    shape = (1, 96, 96) if model == "car-cnn" else (1, 8, 8)
+
+    def split(n):
+        x = torch.randint(0, 256, (n, *shape), generator=g) / 255.0
+        f = x.flatten(1)
+        y = (f[:, : f.shape[1] // 2].mean(1) > f[:, f.shape[1] // 2:].mean(1)).long()
+        return Split(x, y)
+
+    fake = Splits("toy", split(160), split(60), split(60), 3)
+    monkeypatch.setattr("rewire.experiments.sense_run.load_dataset", lambda *a, **k: fake)
+    out = tmp_path / "s"
+    assert main(["sense", "--model", model, "--sparsity", "0.9", "--steps", "24",
+                 "--neighbours", "16", "--batch", "0", "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["model"] == model and r["evaluator"] == "delta" and r["exact"]
+    assert r["last_train_accuracy"] > r["start_train_accuracy"]
+    assert r["start_counts"] == r["final_counts"]
+
+
+def test_cli_sense_with_a_non_ternary_or_unswappable_model(tmp_path, capsys):
+    m = create_model("aann-mnist-cnn", (1, 8, 8))  # float weights: not ternary
+    path = tmp_path / "float.pt"
+    torch.save({"spec": m.rewire_spec, "state_dict": ternarize(m).state_dict()}, path)
+    assert main(["sense", "--init", str(path), "--steps", "2", "--out",
+                 str(tmp_path / "s")]) == 2
+    assert "no zero weight" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_cli_neighbours_views(tmp_path, capsys):

@@ -16,9 +16,7 @@ import torch
 
 from ..data import load_dataset
 from ..runs import RunFolder
-from ..search import AANNEvaluator, sample_swaps
-from ..search.evaluator import LAYERS
-from ..sparse import read_wiring
+from ..search import make_evaluator, read_ternary, sample_swaps
 from .sense_run import load_start_model
 
 __all__ = ["run_neighbours"]
@@ -29,16 +27,16 @@ def run_neighbours(model_path: str, dataset: str, out, count: int = 500, split: 
                    embeddings=("tsne", "lle", "isomap")) -> dict:
     if split not in ("val", "test"):
         raise ValueError(f"split must be 'val' or 'test', got {split!r}")
-    run = RunFolder(out, {"experiment": "neighbours", "model": str(model_path),
-                          "dataset": dataset, "count": count, "split": split, "seed": seed})
     data = load_dataset(dataset, data_dir)
     model = load_start_model(model_path, data.input_shape, data.num_classes)
-    wiring = read_wiring(model)
+    run = RunFolder(out, {"experiment": "neighbours", "model": str(model_path),
+                          "dataset": dataset, "count": count, "split": split, "seed": seed})
+    wiring = read_ternary(model)
     part = getattr(data, split)
-    ev = AANNEvaluator(wiring, part.x, part.y)
+    ev = make_evaluator(model, part.x, part.y)
     g = torch.Generator().manual_seed(seed)
     layers = {}
-    for layer in LAYERS:
+    for layer in ev.layers:
         swaps = sample_swaps(ev.w[layer], count, g)
         acc = ev.score_swaps(layer, swaps)["accuracy"].numpy()
         layers[layer] = {"swaps": swaps, "accuracy": acc}
@@ -70,7 +68,8 @@ def _plt():
 
 def _histograms(layers, original, summary, path: Path) -> None:
     plt = _plt()
-    fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.4))
+    fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.4), squeeze=False)
+    axes = axes[0]
     for ax, (layer, v) in zip(axes, layers.items()):
         ax.hist(v["accuracy"] * 100, bins=40, color="tab:blue", alpha=0.8)
         ax.axvline(original * 100, color="red", lw=2, label="original")

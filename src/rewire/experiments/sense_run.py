@@ -17,7 +17,7 @@ import torch
 from ..data import load_dataset
 from ..models import create_model, model_spec
 from ..runs import RunFolder
-from ..search.evaluator import check_device, read_ternary
+from ..search.evaluator import check_device, check_swappable, read_ternary
 from ..search.moves import max_neighbours
 from ..search.sense import SenseConfig, resolve_neighbours, run_sense, with_wiring
 from ..siren import SirenConfig, run_psiren
@@ -164,10 +164,8 @@ def _check_layers(model, wiring, sense_cfg, data) -> None:
         raise ValueError(f"the model does not take {data.name}'s inputs "
                          f"{tuple(data.input_shape)}: {str(exc).splitlines()[0]}") from None
     sizes = resolve_neighbours(sense_cfg.neighbours, tuple(wiring))
+    check_swappable(wiring)
     for name, w in wiring.items():
-        if not bool((w != 0).any()) or bool((w != 0).all()):
-            raise ValueError(f"layer {name} has {'no' if not (w != 0).any() else 'only'} "
-                             f"nonzero weights: no bit-swap can move it")
         if sizes.get(name, 0) > max_neighbours(w):
             raise ValueError(f"neighbourhood size {sizes[name]} for {name} is larger than "
                              f"the {max_neighbours(w)} neighbours the layer allows")

@@ -143,10 +143,10 @@ def read_chain(model: nn.Module, example: torch.Tensor) -> tuple[list[Block] | N
                                                   or isinstance(module.padding, str)):
                 return None, "a convolution with groups, dilation or non-zero padding"
             if isinstance(module, nn.Linear) and len(shape) > 1:
-                if blocks and math.prod(shape) == in_shape[0]:
-                    blocks[-1].ops.append(("flatten",))
-                else:
+                if math.prod(shape) != in_shape[0] or len(in_shape) != 1:
                     return None, "a Linear layer on a multi-dimensional input"
+                if blocks:
+                    blocks[-1].ops.append(("flatten",))
             if blocks and tuple(blocks[-1].out_shape) != in_shape and not (
                     blocks[-1].flattens and math.prod(blocks[-1].out_shape) == in_shape[0]):
                 return None, f"an unrecognised op between layers ({shape} -> {in_shape})"

@@ -40,7 +40,8 @@ from ..sparse.wiring import Wiring
 from .chain import Arithmetic, Block, arithmetic, read_chain
 from .moves import apply_swap
 
-__all__ = ["DeltaEvaluator", "make_evaluator", "score_sums", "check_device"]
+__all__ = ["DeltaEvaluator", "make_evaluator", "score_sums", "check_device", "check_swappable",
+           "read_ternary"]
 
 
 def check_device(device) -> torch.device:
@@ -71,7 +72,8 @@ def score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):
     return correct.double().sum(-1), margin.double().sum(-1)
 
 
-def _check_ternary(model: nn.Module, wiring: Wiring) -> None:
+def check_swappable(wiring: Wiring) -> None:
+    """ValueError unless every layer has both a nonzero and a zero weight."""
     for name, w in wiring.items():
         eff = w.float()
         if eff.numel() == 0 or not bool((eff != 0).any()):
@@ -113,7 +115,7 @@ def make_evaluator(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kappa: fl
     """
     dev = check_device(device)
     wiring = read_ternary(model)
-    _check_ternary(model, wiring)
+    check_swappable(wiring)
     blocks, why = read_chain(model, x[:8].float())
     if blocks is None:
         from .forward import ForwardEvaluator

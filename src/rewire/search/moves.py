@@ -3,7 +3,7 @@
 A bit-swap exchanges a nonzero weight (-1 or +1) with a zero weight inside one layer:
 ``[1, 0, -1, 0, 1, -1] -> [0, 1, -1, 0, 1, -1]``. It keeps the layer's counts of -1, 0 and +1,
 so every network reached by swaps stays in the same *family*. First neighbours are one swap
-away, n-th neighbours n swaps.
+away; n-th neighbours are at distance n (n weights moved, see ``nth_neighbour``).
 
 A swap is a pair of flat indices ``(src, dst)`` into the layer's weight: ``w[dst] = w[src]``
 then ``w[src] = 0``.
@@ -62,10 +62,23 @@ def apply_swap(w: torch.Tensor, swap: torch.Tensor) -> torch.Tensor:
 
 
 def nth_neighbour(wiring: Wiring, layer: str, n: int, generator: torch.Generator) -> Wiring:
-    """A random n-th neighbour: ``n`` successive swaps in ``layer``."""
+    """A random n-th neighbour: a member of the family at distance exactly ``n`` in ``layer``.
+
+    Distance n means n of the layer's nonzero weights have left their places for n places
+    that were zero (each keeps its sign). Successive random swaps would not do: a later swap
+    can undo or re-move an earlier one, so n swaps are often fewer than n moves away.
+    """
     if layer not in wiring:
         raise KeyError(f"no layer {layer!r}; the wiring has {', '.join(wiring)}")
     out = wiring.clone()
-    for _ in range(n):
-        apply_swap(out[layer], sample_swaps(out[layer], 1, generator)[0])
+    flat = out[layer].view(-1)
+    nonzero = torch.nonzero(flat, as_tuple=True)[0]
+    zero = torch.nonzero(flat == 0, as_tuple=True)[0]
+    if n > min(len(nonzero), len(zero)):
+        raise ValueError(f"{layer} has {len(nonzero)} nonzero and {len(zero)} zero weights: "
+                         f"no neighbour at distance {n}")
+    src = nonzero[torch.randperm(len(nonzero), generator=generator)[:n]]
+    dst = zero[torch.randperm(len(zero), generator=generator)[:n]]
+    flat[dst] = flat[src]
+    flat[src] = 0
     return out
