@@ -311,28 +311,34 @@ class DeltaEvaluator:
                     + torch.arange(per, device=self.device)).flatten()
             anew = anew.reshape(len(chans), anew.shape[1], per).transpose(1, 2) \
                 .reshape(-1, anew.shape[1])
-            old = self.inp[i + 1][cols, sl]
+            old = _rows(self.inp[i + 1], cols, sl)
         elif nb.kind == "conv":
             py, px = nb.padding
             h, w = anew.shape[-2:]
             cols = torch.tensor(chans, device=self.device)
-            old = self.inp[i + 1][cols, sl, py:py + h, px:px + w]
+            old = _rows(self.inp[i + 1], cols, sl)[:, :, py:py + h, px:px + w]
         else:
             cols = torch.tensor(chans, device=self.device)
-            old = self.inp[i + 1][cols, sl]
+            old = _rows(self.inp[i + 1], cols, sl)
         d = anew - old
         if keep is not None:
             keep.append(("inp", i + 1, cols, anew))
         wsub = nb.weight[:, cols]
-        rows = wsub.flatten(1).ne(0).any(1).nonzero()[:, 0]
+        live = wsub.flatten(1).ne(0).any(1)
+        rows = live.nonzero()[:, 0]
         if not len(rows):
             return self.logits[sl].clone()
+        if 2 * len(rows) > len(live):  # most rows: a view of all beats a gather of some
+            rows, wrows, zold = torch.arange(len(live), device=live.device), wsub, \
+                self.z[i + 1][:, sl]
+        else:
+            wrows, zold = wsub[rows], self.z[i + 1][rows, sl]
         if nb.kind == "conv":
-            dz = F.conv2d(d.transpose(0, 1), wsub[rows], stride=nb.stride,
+            dz = F.conv2d(d.transpose(0, 1), wrows, stride=nb.stride,
                           padding=nb.padding).transpose(0, 1)
         else:
-            dz = wsub[rows] @ d
-        return self._propagate(i + 1, rows.tolist(), self.z[i + 1][rows, sl] + dz, sl, keep)
+            dz = wrows @ d
+        return self._propagate(i + 1, rows.tolist(), zold + dz, sl, keep)
 
     def accept(self, layer: str, swap: torch.Tensor) -> None:
         """Move to the neighbour reached by ``swap``, updating the caches incrementally.
@@ -455,6 +461,13 @@ class DeltaEvaluator:
             acc[c] = (correct / len(y)).cpu()
             hinge[c] = (mar / (len(y) * self.scale)).cpu()
         return {"accuracy": acc, "hinge": hinge}
+
+
+def _rows(t: torch.Tensor, rows: torch.Tensor, sl: slice) -> torch.Tensor:
+    """``t[rows, sl]``, as a view when ``rows`` are all of them in order (no copy)."""
+    if len(rows) == len(t) and bool((rows == torch.arange(len(t), device=rows.device)).all()):
+        return t[:, sl]
+    return t[rows, sl]
 
 
 def _scaled(b: Block, s: float, dtype, device) -> Block:
