@@ -60,8 +60,9 @@ class Block:
         return any(op[0] == "flatten" for op in self.ops)
 
     def post(self, z: torch.Tensor, chans) -> torch.Tensor:
-        """The ops after the weighted layer on channel-major ``z`` (|chans| x N [x H x W]) of
-        output channels ``chans`` (flatten is a layout matter, left to the caller)."""
+        """The ops after the weighted layer on ``z`` of output channels ``chans``, laid out
+        image-last: |chans| x H x W x N (convolutions) or |chans| x N (Linear); flatten is a
+        layout matter, left to the caller."""
         if self.bias is not None:
             b = self.bias[chans]
             z = z + b.view(-1, *[1] * (z.dim() - 1))
@@ -81,19 +82,23 @@ class Block:
 
 
 def _maxpool(z: torch.Tensor, k, s, p) -> torch.Tensor:
-    if (k, s, p) == (2, 2, 0) and z.shape[-1] % 2 == 0 and z.shape[-2] % 2 == 0:
+    """Max-pool over dims 1, 2 of an image-last S x H x W x N tensor."""
+    if (k, s, p) == (2, 2, 0) and z.shape[1] % 2 == 0 and z.shape[2] % 2 == 0:
         # two maxima over strided views: faster than max_pool2d on CPU, same values
-        return torch.maximum(torch.maximum(z[..., 0::2, 0::2], z[..., 0::2, 1::2]),
-                             torch.maximum(z[..., 1::2, 0::2], z[..., 1::2, 1::2]))
-    lead = z.shape[:-2]
-    out = F.max_pool2d(z.reshape(-1, 1, *z.shape[-2:]), k, s, p)
-    return out.view(*lead, *out.shape[-2:])
+        return torch.maximum(torch.maximum(z[:, 0::2, 0::2], z[:, 0::2, 1::2]),
+                             torch.maximum(z[:, 1::2, 0::2], z[:, 1::2, 1::2]))
+    return _planes(z, lambda t: F.max_pool2d(t, k, s, p))
 
 
 def _avgpool(z: torch.Tensor, k, s, p, divisor) -> torch.Tensor:
-    lead = z.shape[:-2]
-    out = F.avg_pool2d(z.reshape(-1, 1, *z.shape[-2:]), k, s, p, divisor_override=divisor)
-    return out.view(*lead, *out.shape[-2:])
+    return _planes(z, lambda t: F.avg_pool2d(t, k, s, p, divisor_override=divisor))
+
+
+def _planes(z: torch.Tensor, fn) -> torch.Tensor:
+    """Apply a 2-D op to every (channel, image) plane of an S x H x W x N tensor."""
+    S, H, W, N = z.shape
+    out = fn(z.permute(0, 3, 1, 2).reshape(S * N, 1, H, W))
+    return out.view(S, N, *out.shape[-2:]).permute(0, 2, 3, 1)
 
 
 def _pair(v) -> tuple[int, int]:
@@ -227,9 +232,10 @@ def replay(blocks: list[Block], x: torch.Tensor) -> torch.Tensor:
     for b in blocks:
         if b.kind == "conv":
             z = F.conv2d(a, b.weight, stride=b.stride, padding=b.padding)
+            a = b.post(z.permute(1, 2, 3, 0), slice(None)).permute(3, 0, 1, 2)
         else:
             z = a.flatten(1) @ b.weight.T
-        a = b.post(z.transpose(0, 1), slice(None)).transpose(0, 1)
+            a = b.post(z.T, slice(None)).T
         if b.flattens:
             a = a.flatten(1)
     return a

@@ -8,8 +8,9 @@ returns a :class:`DeltaEvaluator`; for anything else (BatchNorm, residual blocks
 forward pass per neighbour and says so once.
 
 The delta evaluator keeps, for every block, its input and its pre-activation, channel-major
-(C x N x H x W, or F x N) so a channel is one contiguous block, and recomputes only what a
-swap can reach:
+and image-last (C x H x W x N, or F x N): a channel is one contiguous block, and every
+operation on one position runs along a contiguous vector of images. It recomputes only what
+a swap can reach:
 
 - a swap moves one weight of block i, so it changes one or two output channels (units) of
   block i: only those are recomputed (a shifted add of one input channel, or one column);
@@ -37,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..sparse.wiring import Wiring
+from . import kernels
 from .chain import Arithmetic, Block, arithmetic, read_chain
 from .moves import apply_swap
 
@@ -142,12 +144,15 @@ class DeltaEvaluator:
         kappa: clamp of the hinge score, in units of the inputs.
         chunk: candidates scored together on the batched paths (bounds memory).
         device: where the caches live and the arithmetic runs.
+        use_kernels: score the convolutions of AANN-shaped chains with the compiled
+            kernels (``search.kernels``) when numba is installed; same numbers either way.
     """
 
     kind = "delta"
 
     def __init__(self, blocks: list[Block], x: torch.Tensor, y: torch.Tensor,
-                 kappa: float = 2.0, chunk: int = 256, device=None, image_chunk: int = 2048):
+                 kappa: float = 2.0, chunk: int = 256, device=None, image_chunk: int = 2048,
+                 use_kernels: bool = False):
         self.device = check_device(device)
         self.arith: Arithmetic = arithmetic(blocks, x)
         s, dt = self.arith.scale, self.arith.dtype
@@ -163,6 +168,7 @@ class DeltaEvaluator:
         self.kappa = float(kappa)
         self.chunk, self.image_chunk = chunk, image_chunk
         self.refresh()
+        self.kernels = kernels.plan(self) if use_kernels else {}
 
     # ----------------------------------------------------------------- state
     @property
@@ -185,13 +191,14 @@ class DeltaEvaluator:
                 z = F.conv2d(a, w, stride=b.stride, padding=b.padding)
                 if keep:
                     cache.append((F.pad(a, (b.padding[1],) * 2 + (b.padding[0],) * 2)
-                                  .transpose(0, 1).contiguous(),
-                                  z.transpose(0, 1).contiguous()))
+                                  .permute(1, 2, 3, 0).contiguous(),
+                                  z.permute(1, 2, 3, 0).contiguous()))
+                a = b.post(z.permute(1, 2, 3, 0), slice(None)).permute(3, 0, 1, 2)
             else:
                 z = a @ w.T
                 if keep:
                     cache.append((a.T.contiguous(), z.T.contiguous()))
-            a = b.post(z.transpose(0, 1), slice(None)).transpose(0, 1)
+                a = b.post(z.T, slice(None)).T
             if b.flattens:
                 a = a.flatten(1)
         return a, cache
@@ -202,8 +209,8 @@ class DeltaEvaluator:
         parts = [self._forward(weights, self.x[s:s + self.image_chunk], keep=True)
                  for s in range(0, len(self.x), self.image_chunk)]
         self.logits = torch.cat([p[0] for p in parts])
-        self.inp = [torch.cat([p[1][i][0] for p in parts], 1) for i in range(len(self.blocks))]
-        self.z = [torch.cat([p[1][i][1] for p in parts], 1) for i in range(len(self.blocks))]
+        self.inp = [torch.cat([p[1][i][0] for p in parts], -1) for i in range(len(self.blocks))]
+        self.z = [torch.cat([p[1][i][1] for p in parts], -1) for i in range(len(self.blocks))]
         self._rescore()
 
     def full_logits(self, wiring: Wiring) -> torch.Tensor:
@@ -248,6 +255,13 @@ class DeltaEvaluator:
         if i == last - 1 and self.blocks[i].kind == "linear" and not self.blocks[last].ops \
                 and self.blocks[last].bias is None:
             return self._score_hidden(swaps, sl)
+        if i in self.kernels:
+            n0, n1, _ = sl.indices(len(self.y))
+            score = kernels.score_flat if self.kernels[i] == "flat" else kernels.score_conv_flat
+            correct, margins = score(self, i, swaps, n0, n1)
+            n = n1 - n0
+            return {"accuracy": torch.from_numpy(correct) / n,
+                    "hinge": torch.from_numpy(margins) / (n * self.scale)}
         acc = torch.empty(len(swaps), dtype=torch.float64)
         hinge = torch.empty(len(swaps), dtype=torch.float64)
         for k, swap in enumerate(swaps):
@@ -278,15 +292,15 @@ class DeltaEvaluator:
         for idx, sign in ((src, -1.0), (dst, 1.0)):
             if b.kind == "conv":
                 o, ci, ky, kx = _unravel(idx, b.weight.shape)
-                ho, wo = self.z[i].shape[-2:]
+                ho, wo = self.z[i].shape[1:3]
                 sy, sx = b.stride
-                src_view = self.inp[i][ci, sl, ky:ky + sy * (ho - 1) + 1:sy,
-                                       kx:kx + sx * (wo - 1) + 1:sx]
+                src_view = self.inp[i][ci, ky:ky + sy * (ho - 1) + 1:sy,
+                                       kx:kx + sx * (wo - 1) + 1:sx, sl]
             else:
                 o, j = divmod(idx, b.weight.shape[1])
                 src_view = self.inp[i][j, sl]
             if o not in z:
-                z[o] = self.z[i][o, sl].clone()
+                z[o] = self.z[i][o, ..., sl].clone()
             z[o].add_(src_view, alpha=sign * v)
         chans = sorted(z)
         return chans, torch.stack([z[c] for c in chans])
@@ -306,17 +320,16 @@ class DeltaEvaluator:
             return logits
         nb = self.blocks[i + 1]
         if b.flattens:  # conv channels -> blocks of features of the next Linear
-            per = anew[0].numel() // anew.shape[1]
+            per = anew[0].numel() // anew.shape[-1]
             cols = (torch.tensor(chans, device=self.device)[:, None] * per
                     + torch.arange(per, device=self.device)).flatten()
-            anew = anew.reshape(len(chans), anew.shape[1], per).transpose(1, 2) \
-                .reshape(-1, anew.shape[1])
+            anew = anew.reshape(-1, anew.shape[-1])  # (c, h, w) order: torch's flatten
             old = _rows(self.inp[i + 1], cols, sl)
         elif nb.kind == "conv":
             py, px = nb.padding
-            h, w = anew.shape[-2:]
+            h, w = anew.shape[1:3]
             cols = torch.tensor(chans, device=self.device)
-            old = _rows(self.inp[i + 1], cols, sl)[:, :, py:py + h, px:px + w]
+            old = _rows(self.inp[i + 1], cols, sl)[:, py:py + h, px:px + w]
         else:
             cols = torch.tensor(chans, device=self.device)
             old = _rows(self.inp[i + 1], cols, sl)
@@ -330,12 +343,12 @@ class DeltaEvaluator:
             return self.logits[sl].clone()
         if 2 * len(rows) > len(live):  # most rows: a view of all beats a gather of some
             rows, wrows, zold = torch.arange(len(live), device=live.device), wsub, \
-                self.z[i + 1][:, sl]
+                self.z[i + 1][..., sl]
         else:
-            wrows, zold = wsub[rows], self.z[i + 1][rows, sl]
+            wrows, zold = wsub[rows], self.z[i + 1][rows, ..., sl]
         if nb.kind == "conv":
-            dz = F.conv2d(d.transpose(0, 1), wrows, stride=nb.stride,
-                          padding=nb.padding).transpose(0, 1)
+            dz = F.conv2d(d.permute(3, 0, 1, 2), wrows, stride=nb.stride,
+                          padding=nb.padding).permute(1, 2, 3, 0)
         else:
             dz = wrows @ d
         return self._propagate(i + 1, rows.tolist(), zold + dz, sl, keep)
@@ -350,6 +363,13 @@ class DeltaEvaluator:
         swap = swap.to(self.device)
         b = self.blocks[i]
         apply_swap(b.weight.clone(), swap)  # validates the move first
+        if i in self.kernels:  # in place, image by image; cannot fail after the check
+            score = kernels.score_flat if self.kernels[i] == "flat" else kernels.score_conv_flat
+            score(self, i, swap[None], 0, len(self.y), write=True)
+            self.z[-1] = self.logits.T.contiguous()  # the last layer has no ops: z = logits
+            apply_swap(b.weight, swap)
+            self._rescore()
+            return
         pieces, logits = [], []
         for s in range(0, len(self.y), self.image_chunk):
             part = slice(s, min(s + self.image_chunk, len(self.y)))
@@ -360,11 +380,11 @@ class DeltaEvaluator:
         for part, keep in pieces:
             for what, j, idx, val in keep:
                 if what == "z":
-                    self.z[j][idx, part] = val
+                    self.z[j][idx, ..., part] = val
                 elif self.blocks[j].kind == "conv":
                     py, px = self.blocks[j].padding
-                    h, w = val.shape[-2:]
-                    self.inp[j][idx, part, py:py + h, px:px + w] = val
+                    h, w = val.shape[1:3]
+                    self.inp[j][idx, py:py + h, px:px + w, part] = val
                 else:
                     self.inp[j][idx, part] = val
         self.logits = torch.cat(logits)
@@ -466,8 +486,8 @@ class DeltaEvaluator:
 def _rows(t: torch.Tensor, rows: torch.Tensor, sl: slice) -> torch.Tensor:
     """``t[rows, sl]``, as a view when ``rows`` are all of them in order (no copy)."""
     if len(rows) == len(t) and bool((rows == torch.arange(len(t), device=rows.device)).all()):
-        return t[:, sl]
-    return t[rows, sl]
+        return t[..., sl]
+    return t[rows, ..., sl]
 
 
 def _scaled(b: Block, s: float, dtype, device) -> Block:
