@@ -152,7 +152,7 @@ class DeltaEvaluator:
 
     def __init__(self, blocks: list[Block], x: torch.Tensor, y: torch.Tensor,
                  kappa: float = 2.0, chunk: int = 256, device=None, image_chunk: int = 2048,
-                 use_kernels: bool = False):
+                 use_kernels: bool = True):
         self.device = check_device(device)
         self.arith: Arithmetic = arithmetic(blocks, x)
         s, dt = self.arith.scale, self.arith.dtype

@@ -92,75 +92,93 @@ def plan(ev) -> dict[int, str]:
 
 
 # --------------------------------------------------------------------------- kernels
+B = 512  # images per block: long enough to stream, short enough to share among threads
+
+
 @functools.cache
 def _kernels():
     nb = _numba()
+    jit = nb.njit(cache=True, fastmath=True)  # integer sums: exact in any order; no inf/nan
 
-    @nb.njit(cache=True)
-    def _score(L, y, n, dl, kappa):
-        """(correct, clamped margin) of image n with logits L[n] + dl."""
+    @jit
+    def _score_block(L, y, b0, b1, dl, kappa, correct, hinge, k, write):
+        """Add the block's (correct, clamped margin) with logits L + dl to row k."""
         C = L.shape[1]
-        yn = y[n]
-        t = L[n, yn] + dl[yn]
-        lt = -BIG
-        gt = -BIG
-        for c in range(C):
-            if c == yn:
-                continue
-            v = L[n, c] + dl[c]
-            if c < yn:
-                if v > lt:
-                    lt = v
-            elif v > gt:
-                gt = v
-        ok = 1.0 if (t > lt and t >= gt) else 0.0
-        m = t - (lt if lt > gt else gt)
-        if m > kappa:
-            m = kappa
-        elif m < -kappa:
-            m = -kappa
-        return ok, m
+        for n in range(b0, b1):
+            i = n - b0
+            yn = y[n]
+            t = L[n, yn] + dl[yn, i]
+            lt = -BIG
+            gt = -BIG
+            for c in range(C):
+                if c == yn:
+                    continue
+                v = L[n, c] + dl[c, i]
+                if c < yn:
+                    lt = max(lt, v)
+                else:
+                    gt = max(gt, v)
+            if t > lt and t >= gt:
+                correct[k] += 1.0
+            m = t - max(lt, gt)
+            hinge[k] += min(max(m, -kappa), kappa)
+            if write:
+                for c in range(C):
+                    L[n, c] += dl[c, i]
 
-    @nb.njit(cache=True)
-    def _window(Z, X, n, o, qy, qx, pk, s, ents, nent, e_ci, e_ky, e_kx, e_val, write):
-        """New max over pooling window (qy, qx) of channel o, or BIG when the swap's inputs
-        are zero throughout the window (nothing there changes)."""
-        live = False
+    @jit
+    def _channel_out(Z, X, o, qy, qx, pk, s, e_ci, e_ky, e_kx, e_val, ents, nent, b0, b1,
+                     lo, hi, out, zz, write):
+        """out[:] = clamp(max over pooling window (qy, qx) of channel o's new
+        pre-activations) for images b0..b1; writes the new pre-activations when ``write``."""
+        nb_ = b1 - b0
+        for i in range(nb_):
+            out[i] = -BIG
         for py in range(qy * pk, qy * pk + pk):
             for px in range(qx * pk, qx * pk + pk):
+                zrow = Z[o, py, px]
+                for i in range(nb_):
+                    zz[i] = zrow[b0 + i]
                 for q in range(nent):
                     e = ents[q]
-                    if X[e_ci[e], n, py * s + e_ky[e], px * s + e_kx[e]] != 0:
-                        live = True
-        if not live:
-            return BIG
-        m = -BIG
-        for py in range(qy * pk, qy * pk + pk):
-            for px in range(qx * pk, qx * pk + pk):
-                zz = Z[o, n, py, px]
-                for q in range(nent):
-                    e = ents[q]
-                    zz += e_val[e] * X[e_ci[e], n, py * s + e_ky[e], px * s + e_kx[e]]
+                    val = e_val[e]
+                    xrow = X[e_ci[e], py * s + e_ky[e], px * s + e_kx[e]]
+                    for i in range(nb_):
+                        zz[i] += val * xrow[b0 + i]
                 if write:
-                    Z[o, n, py, px] = zz
-                if zz > m:
-                    m = zz
-        return m
+                    for i in range(nb_):
+                        zrow[b0 + i] = zz[i]
+                for i in range(nb_):
+                    out[i] = max(out[i], zz[i])
+        for i in range(nb_):
+            out[i] = min(max(out[i], lo), hi)
 
-    @nb.njit(cache=True)
-    def _rest(Z, X, n, o, Hq, Wq, pk, s, ents, nent, e_ci, e_ky, e_kx, e_val):
-        """In write mode: pre-activations outside every pooling window (floor pooling)."""
-        Ho, Wo = Z.shape[2], Z.shape[3]
-        for py in range(Ho):
-            for px in range(Wo):
+    @jit
+    def _rest(Z, X, o, Hq, Wq, pk, s, e_ci, e_ky, e_kx, e_val, ents, nent, b0, b1):
+        """(write) pre-activations outside every pooling window (floor pooling)."""
+        for py in range(Z.shape[1]):
+            for px in range(Z.shape[2]):
                 if py < Hq * pk and px < Wq * pk:
                     continue
-                for q in range(nent):
-                    e = ents[q]
-                    Z[o, n, py, px] += e_val[e] * X[e_ci[e], n, py * s + e_ky[e],
-                                                     px * s + e_kx[e]]
+                for i in range(b0, b1):
+                    for q in range(nent):
+                        e = ents[q]
+                        Z[o, py, px, i] += e_val[e] * X[e_ci[e], py * s + e_ky[e],
+                                                         px * s + e_kx[e], i]
 
-    @nb.njit(cache=True)
+    @jit
+    def _features(F, w3_start, w3_j, w3_w, feat, v, b0, b1, dl, write):
+        """Push a feature's new values v (block) into the logit changes dl."""
+        nb_ = b1 - b0
+        for t in range(w3_start[feat], w3_start[feat + 1]):
+            j, w = w3_j[t], w3_w[t]
+            for i in range(nb_):
+                dl[j, i] += w * (v[i] - F[feat, b0 + i])
+        if write:
+            for i in range(nb_):
+                F[feat, b0 + i] = v[i]
+
+    @jit
     def _channels(e_o):
         """Distinct output channels of a candidate's two entries, with their entries."""
         chans = np.empty(2, np.int64)
@@ -180,168 +198,133 @@ def _kernels():
             counts[k] += 1
         return chans, ents, counts, nch
 
-    @nb.njit(cache=True)
-    def _all_channels(cand_o):
-        K = cand_o.shape[0]
-        chans = np.empty((K, 2), np.int64)
-        ents = np.empty((K, 2, 2), np.int64)
-        counts = np.zeros((K, 2), np.int64)
-        nch = np.empty(K, np.int64)
-        for k in range(K):
-            a, b, c, d = _channels(cand_o[k])
-            chans[k] = a
-            ents[k] = b
-            counts[k] = c
-            nch[k] = d
-        return chans, ents, counts, nch
-
-    @nb.njit(parallel=True, cache=True)
-    def flat(X, Z, F, W3T, L, y, cand_o, cand_ci, cand_ky, cand_kx, cand_val, s, pk, lo, hi,
-             kappa, n0, n1, write):
+    @nb.njit(parallel=True, cache=True, fastmath=True)
+    def flat(X, Z, F, w3_start, w3_j, w3_w, L, y, cand_o, cand_ci, cand_ky, cand_kx,
+             cand_val, s, pk, lo, hi, kappa, n0, n1, write):
         """Swap in the conv block flattened into the last layer; K candidates. Threads take
-        blocks of 16 images and score every candidate on them (the block's features stay
-        in cache across candidates)."""
+        blocks of B images and score every candidate on them."""
         K = cand_o.shape[0]
         C = L.shape[1]
-        Hq = Z.shape[2] // pk
-        Wq = Z.shape[3] // pk
-        chans, ents, counts, nch = _all_channels(cand_o)
-        nblk = (n1 - n0 + 15) // 16
+        Hq, Wq = Z.shape[1] // pk, Z.shape[2] // pk
+        nblk = (n1 - n0 + B - 1) // B
         correct = np.zeros((nblk, K))
         hinge = np.zeros((nblk, K))
         for blk in nb.prange(nblk):
-            dl = np.zeros(C, np.float32)
+            b0 = n0 + B * blk
+            b1 = min(b0 + B, n1)
+            dl = np.zeros((C, B), np.float32)
+            v = np.empty(B, np.float32)
+            zz = np.empty(B, np.float32)
             for k in range(K):
-                for n in range(n0 + 16 * blk, min(n0 + 16 * blk + 16, n1)):
-                    dl[:] = 0
-                    for c in range(nch[k]):
-                        o = chans[k, c]
-                        for qy in range(Hq):
-                            for qx in range(Wq):
-                                m = _window(Z, X, n, o, qy, qx, pk, s, ents[k, c],
-                                            counts[k, c], cand_ci[k], cand_ky[k],
-                                            cand_kx[k], cand_val[k], write)
-                                if m == BIG:
-                                    continue
-                                v = lo if m < lo else (hi if m > hi else m)
-                                feat = (o * Hq + qy) * Wq + qx
-                                d = v - F[feat, n]
-                                if d != 0:
-                                    for j in range(C):
-                                        dl[j] += W3T[feat, j] * d
-                                    if write:
-                                        F[feat, n] = v
-                        if write:
-                            _rest(Z, X, n, o, Hq, Wq, pk, s, ents[k, c], counts[k, c],
-                                  cand_ci[k], cand_ky[k], cand_kx[k], cand_val[k])
-                    ok, mg = _score(L, y, n, dl, kappa)
-                    correct[blk, k] += ok
-                    hinge[blk, k] += mg
+                dl[:] = 0
+                chans, ents, counts, nch = _channels(cand_o[k])
+                for c in range(nch):
+                    o = chans[c]
+                    for qy in range(Hq):
+                        for qx in range(Wq):
+                            _channel_out(Z, X, o, qy, qx, pk, s, cand_ci[k], cand_ky[k],
+                                         cand_kx[k], cand_val[k], ents[c], counts[c], b0, b1,
+                                         lo, hi, v, zz, write)
+                            _features(F, w3_start, w3_j, w3_w, (o * Hq + qy) * Wq + qx, v,
+                                      b0, b1, dl, write)
                     if write:
-                        for j in range(C):
-                            L[n, j] += dl[j]
+                        _rest(Z, X, o, Hq, Wq, pk, s, cand_ci[k], cand_ky[k], cand_kx[k],
+                              cand_val[k], ents[c], counts[c], b0, b1)
+                _score_block(L, y, b0, b1, dl, kappa, correct[blk], hinge[blk], k, write)
         return correct.sum(0), hinge.sum(0)
 
-    @nb.njit(parallel=True, cache=True)
-    def conv_flat(X, Z, P, Z2, F, W3T, L, y, cand_o, cand_ci, cand_ky, cand_kx, cand_val,
-                  s, pk, lo, hi, pad2, s2, pk2, lo2, hi2, tap_start, tap_r, tap_ky, tap_kx,
-                  tap_w, kappa, n0, n1, write):
+    @nb.njit(parallel=True, cache=True, fastmath=True)
+    def conv_flat(X, Z, P, Z2, F, w3_start, w3_j, w3_w, L, y, cand_o, cand_ci, cand_ky,
+                  cand_kx, cand_val, s, pk, lo, hi, pad2, s2, pk2, lo2, hi2, tap_start,
+                  tap_ky, tap_kx, tap_w, kappa, n0, n1, write):
         """Swap in a conv block whose output feeds the flattened conv block; K candidates.
 
         X: padded input of the block; Z: its pre-activations; P: padded input of the next
         block (this block's output); Z2: the next block's pre-activations; taps: the next
-        block's live weights grouped by input channel (CSR by ``tap_start``)."""
+        block's live weights, grouped by (output channel, input channel) (CSR by
+        ``tap_start[r * C1 + c]``)."""
         K = cand_o.shape[0]
         C = L.shape[1]
-        Hq, Wq = Z.shape[2] // pk, Z.shape[3] // pk
-        C2, Ho2, Wo2 = Z2.shape[0], Z2.shape[2], Z2.shape[3]
+        Hq, Wq = Z.shape[1] // pk, Z.shape[2] // pk
+        C1 = P.shape[0]
+        C2, Ho2, Wo2 = Z2.shape[0], Z2.shape[1], Z2.shape[2]
         Hq2, Wq2 = Ho2 // pk2, Wo2 // pk2
-        chans, ents, counts, nch = _all_channels(cand_o)
-        nblk = (n1 - n0 + 15) // 16
+        nblk = (n1 - n0 + B - 1) // B
         correct = np.zeros((nblk, K))
         hinge = np.zeros((nblk, K))
         for blk in nb.prange(nblk):
-            dl = np.zeros(C, np.float32)
-            dz = np.zeros((C2, Ho2, Wo2), np.float32)
-            hit = np.zeros((C2, Hq2, Wq2), np.bool_)
-            cells = np.empty((C2 * Hq2 * Wq2, 3), np.int64)
+            b0 = n0 + B * blk
+            b1 = min(b0 + B, n1)
+            nb_ = b1 - b0
+            dl = np.zeros((C, B), np.float32)
+            v = np.empty(B, np.float32)
+            zz = np.empty(B, np.float32)
+            d1 = np.zeros((2, Hq, Wq, B), np.float32)
+            live1 = np.zeros((2, Hq, Wq), np.bool_)
+            dz = np.zeros((Ho2, Wo2, B), np.float32)
             for k in range(K):
-                for n in range(n0 + 16 * blk, min(n0 + 16 * blk + 16, n1)):
-                    dl[:] = 0
-                    ncell = 0
-                    for c in range(nch[k]):
-                        o = chans[k, c]
-                        for qy in range(Hq):
-                            for qx in range(Wq):
-                                m = _window(Z, X, n, o, qy, qx, pk, s, ents[k, c],
-                                            counts[k, c], cand_ci[k], cand_ky[k],
-                                            cand_kx[k], cand_val[k], write)
-                                if m == BIG:
-                                    continue
-                                v = lo if m < lo else (hi if m > hi else m)
-                                d1 = v - P[o, n, qy + pad2, qx + pad2]
-                                if d1 == 0:
-                                    continue
+                dl[:] = 0
+                chans, ents, counts, nch = _channels(cand_o[k])
+                for c in range(nch):  # 1: the changed channels of this block's output
+                    o = chans[c]
+                    for qy in range(Hq):
+                        for qx in range(Wq):
+                            _channel_out(Z, X, o, qy, qx, pk, s, cand_ci[k], cand_ky[k],
+                                         cand_kx[k], cand_val[k], ents[c], counts[c], b0, b1,
+                                         lo, hi, v, zz, write)
+                            any_ = False
+                            for i in range(nb_):
+                                d = v[i] - P[o, qy + pad2, qx + pad2, b0 + i]
+                                d1[c, qy, qx, i] = d
+                                any_ = any_ or d != 0
                                 if write:
-                                    P[o, n, qy + pad2, qx + pad2] = v
-                                for t in range(tap_start[o], tap_start[o + 1]):
-                                    ay = qy + pad2 - tap_ky[t]
+                                    P[o, qy + pad2, qx + pad2, b0 + i] = v[i]
+                            live1[c, qy, qx] = any_
+                    if write:
+                        _rest(Z, X, o, Hq, Wq, pk, s, cand_ci[k], cand_ky[k], cand_kx[k],
+                              cand_val[k], ents[c], counts[c], b0, b1)
+                for r in range(C2):  # 2: through the next block's live taps, channel by channel
+                    touched = False
+                    for c in range(nch):
+                        g = r * C1 + chans[c]
+                        for t in range(tap_start[g], tap_start[g + 1]):
+                            w = tap_w[t]
+                            for qy in range(Hq):
+                                ay = qy + pad2 - tap_ky[t]
+                                if ay < 0 or ay % s2 or ay // s2 >= Ho2:
+                                    continue
+                                oy = ay // s2
+                                for qx in range(Wq):
+                                    if not live1[c, qy, qx]:
+                                        continue
                                     ax = qx + pad2 - tap_kx[t]
-                                    if ay < 0 or ax < 0 or ay % s2 or ax % s2:
+                                    if ax < 0 or ax % s2 or ax // s2 >= Wo2:
                                         continue
-                                    oy, ox = ay // s2, ax // s2
-                                    if oy >= Ho2 or ox >= Wo2:
-                                        continue
-                                    r = tap_r[t]
-                                    dz[r, oy, ox] += tap_w[t] * d1
-                                    cy, cx = oy // pk2, ox // pk2
-                                    if cy < Hq2 and cx < Wq2 and not hit[r, cy, cx]:
-                                        hit[r, cy, cx] = True
-                                        cells[ncell, 0] = r
-                                        cells[ncell, 1] = cy
-                                        cells[ncell, 2] = cx
-                                        ncell += 1
-                        if write:
-                            _rest(Z, X, n, o, Hq, Wq, pk, s, ents[k, c], counts[k, c],
-                                  cand_ci[k], cand_ky[k], cand_kx[k], cand_val[k])
-                    for q in range(ncell):
-                        r, cy, cx = cells[q, 0], cells[q, 1], cells[q, 2]
-                        hit[r, cy, cx] = False
-                        m = -BIG
-                        for py in range(cy * pk2, cy * pk2 + pk2):
-                            for px in range(cx * pk2, cx * pk2 + pk2):
-                                zz = Z2[r, n, py, px] + dz[r, py, px]
-                                if zz > m:
-                                    m = zz
-                        v = lo2 if m < lo2 else (hi2 if m > hi2 else m)
-                        feat = (r * Hq2 + cy) * Wq2 + cx
-                        d = v - F[feat, n]
-                        if d != 0:
-                            for j in range(C):
-                                dl[j] += W3T[feat, j] * d
-                            if write:
-                                F[feat, n] = v
-                    if write:  # every touched pre-activation, inside pooling windows or not
-                        for r in range(C2):
-                            for py in range(Ho2):
-                                for px in range(Wo2):
-                                    if dz[r, py, px] != 0:
-                                        Z2[r, n, py, px] += dz[r, py, px]
-                                        dz[r, py, px] = 0
-                    else:
-                        for q in range(ncell):
-                            r, cy, cx = cells[q, 0], cells[q, 1], cells[q, 2]
+                                    ox = ax // s2
+                                    touched = True
+                                    for i in range(nb_):
+                                        dz[oy, ox, i] += w * d1[c, qy, qx, i]
+                    if not touched:
+                        continue
+                    for cy in range(Hq2):  # 3: its pooling windows and features
+                        for cx in range(Wq2):
+                            for i in range(nb_):
+                                v[i] = -BIG
                             for py in range(cy * pk2, cy * pk2 + pk2):
                                 for px in range(cx * pk2, cx * pk2 + pk2):
-                                    dz[r, py, px] = 0
-                        if Ho2 % pk2 or Wo2 % pk2:  # positions outside every window
-                            dz[:] = 0
-                    ok, mg = _score(L, y, n, dl, kappa)
-                    correct[blk, k] += ok
-                    hinge[blk, k] += mg
-                    if write:
-                        for j in range(C):
-                            L[n, j] += dl[j]
+                                    for i in range(nb_):
+                                        v[i] = max(v[i], Z2[r, py, px, b0 + i] + dz[py, px, i])
+                            for i in range(nb_):
+                                v[i] = min(max(v[i], lo2), hi2)
+                            _features(F, w3_start, w3_j, w3_w, (r * Hq2 + cy) * Wq2 + cx, v,
+                                      b0, b1, dl, write)
+                    for py in range(Ho2):
+                        for px in range(Wo2):
+                            for i in range(nb_):
+                                if write:
+                                    Z2[r, py, px, b0 + i] += dz[py, px, i]
+                                dz[py, px, i] = 0
+                _score_block(L, y, b0, b1, dl, kappa, correct[blk], hinge[blk], k, write)
         return correct.sum(0), hinge.sum(0)
 
     return flat, conv_flat
@@ -368,11 +351,11 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 def score_flat(ev, i: int, swaps: torch.Tensor, n0: int, n1: int, write: bool = False):
     """(correct, margin sums) of K candidate swaps in block i (kernel ``flat``)."""
-    b, last = ev.blocks[i], ev.blocks[-1]
+    b = ev.blocks[i]
     pk, lo, hi = _stage(b, flatten=True)
     o, ci, ky, kx, val = _entries(b, swaps)
     flat, _ = _kernels()
-    return flat(_np(ev.inp[i]), _np(ev.z[i]), _np(ev.inp[-1]), _w3t(ev), _np(ev.logits),
+    return flat(_np(ev.inp[i]), _np(ev.z[i]), _np(ev.inp[-1]), *_w3(ev), _np(ev.logits),
                 _np(ev.y), o, ci, ky, kx, val, b.stride[0], pk, np.float32(lo),
                 np.float32(hi), float(ev.kappa * ev.scale), n0, n1, write)
 
@@ -383,28 +366,32 @@ def score_conv_flat(ev, i: int, swaps: torch.Tensor, n0: int, n1: int, write: bo
     pk, lo, hi = _stage(b, flatten=False)
     pk2, lo2, hi2 = _stage(nb, flatten=True)
     o, ci, ky, kx, val = _entries(b, swaps)
-    taps = _taps(nb.weight)
     _, conv_flat = _kernels()
     return conv_flat(_np(ev.inp[i]), _np(ev.z[i]), _np(ev.inp[i + 1]), _np(ev.z[i + 1]),
-                     _np(ev.inp[-1]), _w3t(ev), _np(ev.logits), _np(ev.y), o, ci, ky, kx,
+                     _np(ev.inp[-1]), *_w3(ev), _np(ev.logits), _np(ev.y), o, ci, ky, kx,
                      val, b.stride[0], pk, np.float32(lo), np.float32(hi), nb.padding[0],
-                     nb.stride[0], pk2, np.float32(lo2), np.float32(hi2), *taps,
+                     nb.stride[0], pk2, np.float32(lo2), np.float32(hi2), *_taps(nb.weight),
                      float(ev.kappa * ev.scale), n0, n1, write)
 
 
-def _w3t(ev) -> np.ndarray:
-    return np.ascontiguousarray(ev.blocks[-1].weight.T.numpy())
+def _w3(ev):
+    """The last layer's live weights by input feature (CSR): start, class, value."""
+    return _csr(ev.blocks[-1].weight.T.contiguous())
+
+
+def _csr(w: torch.Tensor):
+    """Rows of a 2-D weight as CSR: start offsets, column, value (float32)."""
+    nz = (w != 0).nonzero()
+    start = torch.zeros(w.shape[0] + 1, dtype=torch.long)
+    start[1:] = torch.bincount(nz[:, 0], minlength=w.shape[0]).cumsum(0)
+    return (start.numpy(), nz[:, 1].numpy().copy(),
+            w[nz[:, 0], nz[:, 1]].to(torch.float32).numpy().copy())
 
 
 def _taps(w: torch.Tensor):
-    """Live weights of a conv grouped by input channel: start offsets, out channel, ky, kx,
-    value."""
-    nz = (w != 0).nonzero()  # (r, c, ky, kx), r-major
-    order = torch.argsort(nz[:, 1] * w.shape[0] + nz[:, 0], stable=True)
-    nz = nz[order]
-    counts = torch.bincount(nz[:, 1], minlength=w.shape[1])
-    start = torch.zeros(w.shape[1] + 1, dtype=torch.long)
-    start[1:] = counts.cumsum(0)
-    vals = w[nz[:, 0], nz[:, 1], nz[:, 2], nz[:, 3]].to(torch.float32)
-    return (start.numpy(), nz[:, 0].numpy().copy(), nz[:, 2].numpy().copy(),
-            nz[:, 3].numpy().copy(), vals.numpy())
+    """Live weights of a conv grouped by (output channel, input channel), row-major (CSR):
+    start offsets, ky, kx, value."""
+    r, c, kh, kw = w.shape
+    start, col, val = _csr(w.reshape(r * c, kh * kw))
+    ky, kx = np.divmod(col, kw)
+    return start, ky, kx, val
