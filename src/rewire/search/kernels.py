@@ -28,7 +28,7 @@ import functools
 import numpy as np
 import torch
 
-__all__ = ["available", "plan", "score_flat", "score_conv_flat"]
+__all__ = ["available", "compiled", "plan", "score_flat", "score_conv_flat", "score_last"]
 
 BIG = np.float32(3.0e38)
 
@@ -69,6 +69,11 @@ def _stage(b, flatten: bool):
     if b.bias is not None or b.kind != "conv":
         return None
     return pool, float(lo), float(hi)
+
+
+def compiled(ev) -> bool:
+    """Whether the compiled last-layer kernel serves ``ev`` (CPU, exact arithmetic)."""
+    return available() and ev.device.type == "cpu" and ev.arith.exact
 
 
 def plan(ev) -> dict[int, str]:
@@ -327,7 +332,55 @@ def _kernels():
                 _score_block(L, y, b0, b1, dl, kappa, correct[blk], hinge[blk], k, write)
         return correct.sum(0), hinge.sum(0)
 
-    return flat, conv_flat
+    @nb.njit(parallel=True, cache=True, fastmath=True)
+    def last(LT, fT, T, y, qlt, qgt, ca, ja, cb, jb, v, kappa):
+        """Swaps in the last Linear layer, on images already cut to the margin band: a swap
+        changes logit columns ca (loses v * f[ja]) and cb (gains v * f[jb]); qlt / qgt hold,
+        per class pair, the best other logit before / after each image's label. Threads
+        take blocks of 256 images (their feature rows stay in L2 across candidates)."""
+        K = ca.shape[0]
+        C = LT.shape[0]
+        M = T.shape[0]
+        nblk = (M + 255) // 256
+        correct = np.zeros((nblk, K))
+        hinge = np.zeros((nblk, K))
+        for blk in nb.prange(nblk):
+            b0 = 256 * blk
+            b1 = min(b0 + 256, M)
+            for k in range(K):
+                a, b, vk = ca[k], cb[k], v[k]
+                same = a == b
+                la, lb, fa, fb = LT[a], LT[b], fT[ja[k]], fT[jb[k]]
+                ql, qg = qlt[a * C + b], qgt[a * C + b]
+                ok = 0.0
+                hs = 0.0
+                for i in range(b0, b1):
+                    yi = y[i]
+                    A = la[i] - vk * fa[i]
+                    Bv = lb[i] + vk * fb[i]
+                    if same:
+                        A += vk * fb[i]
+                    t = A if a == yi else (Bv if (b == yi and not same) else T[i])
+                    lt = ql[i]
+                    gt = qg[i]
+                    if a != yi:
+                        if a < yi:
+                            lt = max(lt, A)
+                        else:
+                            gt = max(gt, A)
+                    if not same and b != yi:
+                        if b < yi:
+                            lt = max(lt, Bv)
+                        else:
+                            gt = max(gt, Bv)
+                    if t > lt and t >= gt:
+                        ok += 1.0
+                    hs += min(max(t - max(lt, gt), -kappa), kappa)
+                correct[blk, k] = ok
+                hinge[blk, k] = hs
+        return correct.sum(0), hinge.sum(0)
+
+    return flat, conv_flat, last
 
 
 # --------------------------------------------------------------------------- callers
@@ -354,7 +407,7 @@ def score_flat(ev, i: int, swaps: torch.Tensor, n0: int, n1: int, write: bool = 
     b = ev.blocks[i]
     pk, lo, hi = _stage(b, flatten=True)
     o, ci, ky, kx, val = _entries(b, swaps)
-    flat, _ = _kernels()
+    flat = _kernels()[0]
     return flat(_np(ev.inp[i]), _np(ev.z[i]), _np(ev.inp[-1]), *_w3(ev), _np(ev.logits),
                 _np(ev.y), o, ci, ky, kx, val, b.stride[0], pk, np.float32(lo),
                 np.float32(hi), float(ev.kappa * ev.scale), n0, n1, write)
@@ -366,12 +419,21 @@ def score_conv_flat(ev, i: int, swaps: torch.Tensor, n0: int, n1: int, write: bo
     pk, lo, hi = _stage(b, flatten=False)
     pk2, lo2, hi2 = _stage(nb, flatten=True)
     o, ci, ky, kx, val = _entries(b, swaps)
-    _, conv_flat = _kernels()
+    conv_flat = _kernels()[1]
     return conv_flat(_np(ev.inp[i]), _np(ev.z[i]), _np(ev.inp[i + 1]), _np(ev.z[i + 1]),
                      _np(ev.inp[-1]), *_w3(ev), _np(ev.logits), _np(ev.y), o, ci, ky, kx,
                      val, b.stride[0], pk, np.float32(lo), np.float32(hi), nb.padding[0],
                      nb.stride[0], pk2, np.float32(lo2), np.float32(hi2), *_taps(nb.weight),
                      float(ev.kappa * ev.scale), n0, n1, write)
+
+
+def score_last(LT, fT, T, y, qlt, qgt, ca, ja, cb, jb, v, kappa: float):
+    """(correct, margin sums) of last-layer swaps on the band's images (kernel ``last``)."""
+    last = _kernels()[2]
+    f = lambda t: t.contiguous().numpy()  # noqa: E731
+    big = float(BIG)  # fastmath assumes finite values: "no class there" becomes -BIG
+    return last(f(LT), f(fT), f(T), f(y), f(qlt.clamp_min(-big)), f(qgt.clamp_min(-big)),
+                f(ca), f(ja), f(cb), f(jb), f(v), float(kappa))
 
 
 def _w3(ev):
