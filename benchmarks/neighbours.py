@@ -58,7 +58,7 @@ def images(model, data_dir, n):
 def limit_ratios(ev) -> dict[str, float]:
     """Full-forward live multiply-adds / multiply-adds a swap must redo, per layer."""
     n = len(ev)
-    spatial = [math.prod(z.shape[2:]) for z in ev.z]  # output positions per channel
+    spatial = [math.prod(z.shape[1:-1]) for z in ev.z]  # output positions per channel
     live = [int((b.weight != 0).sum()) for b in ev.blocks]
     full = n * sum(lv * sp for lv, sp in zip(live, spatial))
     out = {}

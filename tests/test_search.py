@@ -160,6 +160,34 @@ def test_delta_equals_full_on_every_architecture_thousands_of_moves(case):
     check_delta(ev, SLOW, seed=11)
 
 
+def test_compiled_kernels_agree_with_the_torch_path_across_image_blocks():
+    """More images than one kernel block (512), a partial last block, and an image slice."""
+    from rewire.search import kernels
+
+    if not kernels.available():
+        pytest.skip("numba is not installed: the torch path is the only path")
+    x, y = _pixels(1200, (1, 8, 8), 10, seed=5)
+    model = _random("aann-mnist-cnn", (1, 8, 8), 10, 0.85, seed=2)
+    ev = make_evaluator(model, x, y)
+    from rewire.search.chain import read_chain
+
+    plain = DeltaEvaluator(read_chain(model, x[:8])[0], x, y, use_kernels=False)
+    assert ev.kernels == {1: "flat", 0: "conv_flat"} and ev.compiled and not plain.kernels
+    g = torch.Generator().manual_seed(1)
+    for layer in ev.layers:
+        swaps = sample_swaps(ev.w[layer].cpu(), 40, g)
+        for sl in (None, slice(300, 1100)):
+            a, b = ev.score_swaps(layer, swaps, sl), plain.score_swaps(layer, swaps, sl)
+            assert torch.equal(a["accuracy"], b["accuracy"])
+            assert torch.equal(a["hinge"], b["hinge"])
+        for s in swaps[:3]:
+            ev.accept(layer, s)
+            plain.accept(layer, s)
+        for t, u in zip(ev.z + ev.inp + [ev.logits], plain.z + plain.inp + [plain.logits]):
+            assert torch.equal(t, u)
+    assert check_delta(ev, 30) == 90
+
+
 def test_multi_channel_inputs_score_every_input_channel_exactly():
     """A conv1 swap on input channels 1 and 2 of a 3-channel image (a former defect)."""
     x, y = _pixels(40, (3, 8, 8), 10)
