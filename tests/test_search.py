@@ -315,6 +315,9 @@ def test_models_the_chain_does_not_cover_fall_back_to_full_forward_passes():
     ev = make_evaluator(net, x, y, log=said.append)
     assert isinstance(ev, ForwardEvaluator) and len(said) == 1 and "BatchNorm2d" in said[0]
     assert check_delta(ev, 20) == 40
+    # the caller's model is untouched (a deep copy shares torch's generated class)
+    net.eval()(x[:2])
+    assert isinstance(make_evaluator(net, x, y, log=said.append), ForwardEvaluator)
 
 
 class _Residual(nn.Module):

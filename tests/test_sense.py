@@ -156,3 +156,20 @@ def test_ensemble_members_are_chosen_on_validation(digits, start, k):
         assert r["ensemble_val_accuracy"] == r["final_val_accuracy"]
     best = max(h["val_accuracy"] for h in r["history"])
     assert r["final_val_accuracy"] == max(best, r["start_val_accuracy"])
+
+
+def test_a_model_with_batchnorm_climbs_through_the_fallback_evaluator(digits):
+    """SENSE on any ternary model: a BatchNorm layer is not a chain op, so every neighbour is
+    scored by a full forward pass; the climb still works and says so once."""
+    from torch import nn
+
+    net = ternarize(nn.Sequential(nn.Conv2d(1, 6, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(6), nn.Hardtanh(), nn.Flatten(),
+                                  nn.Linear(6 * 64, 10, bias=False)))
+    write_wiring(net, random_wiring(net, 0.7, seed=0))
+    said = []
+    r = run_sense(SenseConfig(steps=12, neighbours=6, batch=0), net, digits.train, digits.val,
+                  digits.test, progress=False, note=said.append)
+    assert r["evaluator"] == "forward" and len(said) == 1 and "BatchNorm2d" in said[0]
+    assert r["last_train_accuracy"] > r["start_train_accuracy"]
+    assert r["last_wiring"].same_family(read_ternary(net))

@@ -34,6 +34,11 @@ class ForwardEvaluator:
         net = copy.deepcopy(model).to(self.device).eval()
         for module, pname in prunable_weights(net).values():
             if parametrize.is_parametrized(module, pname):
+                # a deep copy shares the original's generated Parametrized* class, and
+                # removing a parametrization deletes its property from that class: give the
+                # copy a class of its own first, so the caller's model is left untouched
+                cls = type(module)
+                module.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
                 parametrize.remove_parametrizations(module, pname, leave_parametrized=True)
         self.net = net
         self.params = {name: getattr(m, p) for name, (m, p) in prunable_weights(net).items()
