@@ -29,4 +29,22 @@ done_ $RUNS/priors-reber && done_ $RUNS/priors-reber-deepstruct && \
   $RUNS/priors-reber-deepstruct "OMP_NUM_THREADS=1 rewire priors --dataset reber-deepstruct $D --workers 2 --out runs/priors-reber-deepstruct" \
   $RUNS/priors-reber "OMP_NUM_THREADS=1 rewire priors --dataset reber $D --workers 2 --out runs/priors-reber" \
   "$@"
+# issue 13: SENSE from random starts with the general evaluator (training-batch scoring)
+S="rewire sense --dataset mnist $D --init random"
+done_ $RUNS/sense-random-mnist-80 && python scripts/readme_sense.py results/sense-random-mnist-80 fig8a \
+  $RUNS/sense-random-mnist-80 "$S --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 60 --out runs/sense-random-mnist-80"
+done_ $RUNS/sense-random-fashion-mnist-80 && python scripts/readme_sense.py results/sense-random-fashion-mnist-80 fashion \
+  $RUNS/sense-random-fashion-mnist-80 "rewire sense --dataset fashion-mnist $D --init random --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 40 --out runs/sense-random-fashion-mnist-80"
+P="--criterion accuracy --accept-top 1"
+for s in round-robin fc; do
+  key=fig6; [ $s = fc ] && key=fig7
+  done_ $RUNS/sense-random-mnist-90-$s-paper && done_ $RUNS/sense-random-mnist-90-$s-defaults && \
+    python scripts/readme_sense.py results/sense-random-mnist-90-$s $key \
+    $RUNS/sense-random-mnist-90-$s-paper "$S --sparsity 0.9 --schedule $s --block 10 --steps 90 $P --out runs/sense-random-mnist-90-$s-paper" \
+    $RUNS/sense-random-mnist-90-$s-defaults "$S --sparsity 0.9 --schedule $s --block 10 --steps 90 --out runs/sense-random-mnist-90-$s-defaults"
+done
+done_ $RUNS/neighbours-psiren-mnist-95 && python scripts/readme_neighbours.py results/neighbours-psiren-mnist-95 \
+  $RUNS/neighbours-psiren-mnist-95 $RUNS/psiren-mnist-95 \
+  "rewire siren --dataset mnist $D --sparsity 0.95 --out runs/psiren-mnist-95" \
+  "rewire neighbours runs/psiren-mnist-95/model.rwt --dataset mnist $D --count 500 --split test --out runs/neighbours-psiren-mnist-95"
 true
