@@ -214,7 +214,7 @@ def plot_climb(history: list[dict], results: dict, path) -> None:
     val = np.array([results["start_val_accuracy"]] + [h["val_accuracy"] for h in history]) * 100
     test = np.array([results["start_test_accuracy"]]
                     + [h["test_accuracy"] for h in history]) * 100
-    layers = list(dict.fromkeys(h["layer"] for h in history))
+    layers = list(results.get("start_counts") or dict.fromkeys(h["layer"] for h in history))
     ax.scatter([0], val[:1], s=18, color="black", marker="s", label="start network (val)")
     for k, layer in enumerate(layers):
         sel = np.array([False] + [h["layer"] == layer for h in history])

@@ -263,12 +263,7 @@ class DeltaEvaluator:
             n = n1 - n0
             return {"accuracy": torch.from_numpy(correct) / n,
                     "hinge": torch.from_numpy(margins) / (n * self.scale)}
-        acc = torch.empty(len(swaps), dtype=torch.float64)
-        hinge = torch.empty(len(swaps), dtype=torch.float64)
-        for k, swap in enumerate(swaps):
-            a, h = self.scores(self._delta_logits(i, swap, sl), self.y[sl])
-            acc[k], hinge[k] = a, h
-        return {"accuracy": acc, "hinge": hinge}
+        return self._score_per_candidate(i, swaps, sl)
 
     def neighbour_logits(self, layer: str, swap: torch.Tensor) -> torch.Tensor:
         """Logits of one neighbour by the (per-candidate) delta path."""
@@ -404,7 +399,7 @@ class DeltaEvaluator:
         true = L.gather(1, y[:, None])[:, 0]
         margin = true - L.scatter(1, y[:, None], float("-inf")).amax(1)
         if b.ops:  # a clamp or scale after the last layer: no band, one by one
-            return self._score_per_candidate(swaps, sl)
+            return self._score_per_candidate(len(self.blocks) - 1, swaps, sl)
         reach = 2 * fin.abs().amax(0)
         active = margin.abs() <= kappa + reach
         base_acc, base_hinge = score_sums(L[~active], y[~active], kappa)
@@ -446,8 +441,7 @@ class DeltaEvaluator:
             hinge[c] = ((mar.double().sum(1) + base_hinge) / (n * self.scale)).cpu()
         return {"accuracy": acc, "hinge": hinge}
 
-    def _score_per_candidate(self, swaps, sl):
-        i = len(self.blocks) - 1
+    def _score_per_candidate(self, i: int, swaps: torch.Tensor, sl: slice):
         acc = torch.empty(len(swaps), dtype=torch.float64)
         hinge = torch.empty(len(swaps), dtype=torch.float64)
         for k, swap in enumerate(swaps):
