@@ -27,7 +27,7 @@ import time
 import torch
 
 from rewire.models import create_model
-from rewire.search import apply_swap, make_evaluator, sample_swaps
+from rewire.search import apply_swap, make_evaluator, max_neighbours, sample_swaps
 from rewire.sparse import random_wiring, ternarize, write_wiring
 from rewire.train import predict
 
@@ -123,7 +123,7 @@ def main() -> None:
     ratios = {}
     for i in reversed(range(len(ev.blocks))):
         layer = ev.blocks[i].name
-        k = COUNTS[kind(ev, i)][1 if args.quick else 0]
+        k = min(COUNTS[kind(ev, i)][1 if args.quick else 0], max_neighbours(ev.w[layer]))
         swaps = sample_swaps(ev.w[layer].cpu(), k, g)
         ev.score_swaps(layer, swaps[:1])  # warm-up
         t = time.perf_counter()
