@@ -83,10 +83,10 @@ def test_cli_sense_climbs_other_registered_models(tmp_path, model, monkeypatch):
         y = (f[:, : f.shape[1] // 2].mean(1) > f[:, f.shape[1] // 2:].mean(1)).long()
         return Split(x, y)
 
-    fake = Splits("toy", split(160), split(60), split(60), 3)
+    fake = Splits("toy", split(96), split(40), split(40), 3)
     monkeypatch.setattr("rewire.experiments.sense_run.load_dataset", lambda *a, **k: fake)
     out = tmp_path / "s"
-    assert main(["sense", "--model", model, "--sparsity", "0.9", "--steps", "24",
+    assert main(["sense", "--model", model, "--sparsity", "0.9", "--steps", "15",
                  "--neighbours", "16", "--batch", "0", "--out", str(out)]) == 0
     r = json.loads((out / "results.json").read_text())
     assert r["model"] == model and r["evaluator"] == "delta" and r["exact"]
