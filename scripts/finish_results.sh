@@ -34,7 +34,9 @@ S="rewire sense --dataset mnist $D --init random"
 done_ $RUNS/sense-random-mnist-80 && python scripts/readme_sense.py results/sense-random-mnist-80 fig8a \
   $RUNS/sense-random-mnist-80 "$S --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 60 --out runs/sense-random-mnist-80"
 done_ $RUNS/sense-random-fashion-mnist-80 && python scripts/readme_sense.py results/sense-random-fashion-mnist-80 fashion \
-  $RUNS/sense-random-fashion-mnist-80 "rewire sense --dataset fashion-mnist $D --init random --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 40 --out runs/sense-random-fashion-mnist-80"
+  $RUNS/sense-random-fashion-mnist-80 "rewire sense --dataset fashion-mnist $D --init random --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 40 --out runs/sense-random-fashion-mnist-80
+# then resumed from its folder with a 60-minute budget (the budget is not part of a run's identity):
+rewire sense --dataset fashion-mnist $D --init random --sparsity 0.8 --schedule random3 --steps 100000 --max-minutes 60 --out runs/sense-random-fashion-mnist-80"
 P="--criterion accuracy --accept-top 1"
 for s in round-robin fc; do
   key=fig6; [ $s = fc ] && key=fig7
