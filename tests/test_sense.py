@@ -61,7 +61,7 @@ def test_sense_climbs_and_keeps_the_family(digits, start):
 
 def test_every_accepted_move_strictly_improves_the_batch_score(digits, start):
     """Accept only a strict improvement in (criterion, tie-break) order on the batch."""
-    from rewire.search import make_evaluator, with_wiring
+    from rewire.search import make_evaluator
     from rewire.search.sense import _current, layer_for_step, resolve_neighbours, sample_swaps
 
     cfg = SenseConfig(steps=25, neighbours=SMALL, accept_top=1, batch=400)
@@ -85,7 +85,6 @@ def test_every_accepted_move_strictly_improves_the_batch_score(digits, start):
             assert _current(ev, sl, "hinge") > before
     assert ev.wiring().same_family(read_ternary(start))
     assert all(torch.equal(ev.wiring()[k], r["last_wiring"][k]) for k in ev.layers)
-    del with_wiring
 
 
 def test_test_labels_never_steer_the_search(digits, start):

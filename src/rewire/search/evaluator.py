@@ -127,6 +127,15 @@ def make_evaluator(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kappa: fl
     return DeltaEvaluator(blocks, x, y, kappa=kappa, device=dev)
 
 
+def score_each(ev, logits_of, swaps: torch.Tensor, sl: slice) -> dict[str, torch.Tensor]:
+    """Scores of each swap from its neighbour's logits on images ``sl`` (one at a time)."""
+    acc = torch.empty(len(swaps), dtype=torch.float64)
+    hinge = torch.empty(len(swaps), dtype=torch.float64)
+    for k, swap in enumerate(swaps):
+        acc[k], hinge[k] = ev.scores(logits_of(swap), ev.y[sl])
+    return {"accuracy": acc, "hinge": hinge}
+
+
 def _unravel(idx: int, shape) -> tuple[int, ...]:
     out = []
     for size in reversed(shape):
@@ -442,12 +451,7 @@ class DeltaEvaluator:
         return {"accuracy": acc, "hinge": hinge}
 
     def _score_per_candidate(self, i: int, swaps: torch.Tensor, sl: slice):
-        acc = torch.empty(len(swaps), dtype=torch.float64)
-        hinge = torch.empty(len(swaps), dtype=torch.float64)
-        for k, swap in enumerate(swaps):
-            a, h = self.scores(self._delta_logits(i, swap, sl), self.y[sl])
-            acc[k], hinge[k] = a, h
-        return {"accuracy": acc, "hinge": hinge}
+        return score_each(self, lambda swap: self._delta_logits(i, swap, sl), swaps, sl)
 
     def _score_hidden(self, swaps: torch.Tensor, sl: slice) -> dict[str, torch.Tensor]:
         """All candidates of the Linear layer before the last at once: a swap changes at most

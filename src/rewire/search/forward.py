@@ -16,7 +16,7 @@ from torch.nn.utils import parametrize
 
 from ..sparse.masks import prunable_weights
 from ..sparse.wiring import Wiring
-from .evaluator import check_device, read_ternary, score_sums
+from .evaluator import check_device, read_ternary, score_each, score_sums
 from .moves import apply_swap
 
 __all__ = ["ForwardEvaluator"]
@@ -97,12 +97,7 @@ class ForwardEvaluator:
     def score_swaps(self, layer: str, swaps: torch.Tensor,
                     images: slice | None = None) -> dict[str, torch.Tensor]:
         sl = images or slice(None)
-        acc = torch.empty(len(swaps), dtype=torch.float64)
-        hinge = torch.empty(len(swaps), dtype=torch.float64)
-        for k, swap in enumerate(swaps):
-            a, h = self.scores(self.neighbour_logits(layer, swap, sl), self.y[sl])
-            acc[k], hinge[k] = a, h
-        return {"accuracy": acc, "hinge": hinge}
+        return score_each(self, lambda swap: self.neighbour_logits(layer, swap, sl), swaps, sl)
 
     @torch.no_grad()
     def full_logits(self, wiring: Wiring) -> torch.Tensor:

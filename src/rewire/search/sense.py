@@ -149,10 +149,6 @@ def _order(scores: dict, criterion: str) -> np.ndarray:
     return np.lexsort((-scores[other].numpy(), -scores[criterion].numpy()))
 
 
-def _better(a: tuple, b: tuple) -> bool:
-    return a > b
-
-
 def _key(scores, k, criterion):
     other = "hinge" if criterion == "accuracy" else "accuracy"
     return float(scores[criterion][k]), float(scores[other][k])
@@ -226,7 +222,7 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
         order = _order(scores, cfg.criterion)
         top = int(order[0])
         here = _current(ev, sl, cfg.criterion)
-        accept = _better(_key(scores, top, cfg.criterion), here)
+        accept = _key(scores, top, cfg.criterion) > here  # strictly better, lexicographic
         if cfg.method == "anneal" and not accept:
             gain = float(scores[cfg.criterion][top]) - here[0]
             temp = cfg.temperature * cfg.cooling**step
@@ -305,7 +301,7 @@ def _accept_more(ev, followers, layer, pool, sl, cfg):
         scores = ev.score_swaps(layer, pool, sl)
         rescored += len(pool)
         b = int(_order(scores, cfg.criterion)[0])
-        if not _better(_key(scores, b, cfg.criterion), _current(ev, sl, cfg.criterion)):
+        if not _key(scores, b, cfg.criterion) > _current(ev, sl, cfg.criterion):
             break
         for e in (ev, *followers):
             e.accept(layer, pool[b])
