@@ -74,12 +74,12 @@ def test_training_noise_by_hand():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["prune", "--dataset", "digits", "--methods", "taylor"], "unknown pruning method"),
-    (["prune", "--dataset", "digits", "--schemes", "gradual"], "unknown pruning scheme"),
-    (["prune", "--kind", "rnn", "--amounts", "0.5,1.2"], "[0, 1]"),
-    (["prune", "--kind", "rnn", "--targets", "h2o"], "unknown target"),
-    (["priors", "--nodes", "9,3"], "nodes a range"),
-    (["priors", "--generators", "erdos"], "unknown graph generator"),
+    (["prune-ffn", "--dataset", "digits", "--methods", "taylor"], "--methods: unknown value"),
+    (["prune-ffn", "--dataset", "digits", "--schemes", "gradual"], "--schemes: unknown value"),
+    (["prune-rnn", "--amounts", "0.5,1.2"], "[0, 1]"),
+    (["prune-rnn", "--targets", "h2o"], "--targets: unknown value 'h2o'"),
+    (["priors", "--nodes", "9,3"], "--nodes must be a range"),
+    (["priors", "--generators", "erdos"], "--generators: unknown value 'erdos'"),
 ])
 def test_cli_errors(tmp_path, capsys, args, message):
     assert main([*args, "--out", str(tmp_path / "x")]) == 2

@@ -230,7 +230,7 @@ def test_cli_freenet_writes_both_models_and_resumes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--epsilon", "1.5"], "epsilon must lie in (0, 1)"),
+    (["--epsilon", "1.5"], "--epsilon must be < 1.0"),
     (["--epsilon", "0"], "epsilon must lie in (0, 1)"),
     (["--k", "0"], "k must be >= 1"),
 ])

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from rewire.cli import main
-from rewire.siren import SirenConfig, run_psiren
+from rewire.configs import SirenConfig
+from rewire.experiments.siren_run import run_siren
 from rewire.sparse import load_packed
 from rewire.train import predict
 
@@ -11,8 +12,7 @@ from rewire.train import predict
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("siren")
-    r = run_psiren(SirenConfig(dataset="digits", sparsity=0.9), out,
-                   progress=False, verbose=False)
+    r = run_siren(SirenConfig(dataset="digits", sparsity=0.9), out, progress=False)
     return out, r
 
 
@@ -44,12 +44,11 @@ def test_packed_model_reloads_to_identical_predictions(digits_run):
 
 def test_rerun_resumes_and_other_config_is_refused(digits_run):
     out, r = digits_run
-    again = run_psiren(SirenConfig(dataset="digits", sparsity=0.9), out,
-                       progress=False, verbose=False)
-    assert again["test_accuracy"] == r["test_accuracy"]
-    assert again["seconds"] < r["seconds"]
+    before = (out / "results.json").read_bytes()
+    again = run_siren(SirenConfig(dataset="digits", sparsity=0.9), out, progress=False)
+    assert again == r and (out / "results.json").read_bytes() == before
     with pytest.raises(ValueError, match="another config.*sparsity"):
-        run_psiren(SirenConfig(dataset="digits", sparsity=0.8), out)
+        run_siren(SirenConfig(dataset="digits", sparsity=0.8), out)
 
 
 @pytest.mark.parametrize("bad", [{"sparsity": 1.0}, {"sparsity": -0.1}, {"epochs": (1, 2)},
@@ -75,9 +74,9 @@ def test_cli_siren_writes_results(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--sparsity", "1.0"], "sparsity must be in [0, 1)"),
-    (["--sparsity", "-0.5"], "sparsity must be in [0, 1)"),
-    (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+    (["--sparsity", "1.0"], "--sparsity must be < 1.0"),
+    (["--sparsity", "-0.5"], "--sparsity must be >= 0.0"),
+    (["--dataset", "imagenet"], "--dataset: unknown value 'imagenet'"),
     (["--dataset", "mnist", "--data-dir", "/no/such/folder", "--no-download"],
      "data folder /no/such/folder does not exist"),
 ])
@@ -93,6 +92,7 @@ def test_moving_the_data_folder_does_not_block_a_resume(tmp_path):
     from rewire.runs import RunFolder
 
     RunFolder(tmp_path, {"dataset": "mnist", "data_dir": "../shared/data", "epochs": (1, 2)})
+    (tmp_path / "metrics.jsonl").write_text("{}\n")
     RunFolder(tmp_path, {"dataset": "mnist", "data_dir": "/elsewhere", "epochs": [1, 2]})
     with pytest.raises(ValueError, match="differs in dataset"):
         RunFolder(tmp_path, {"dataset": "kmnist", "data_dir": "/elsewhere", "epochs": [1, 2]})
@@ -102,6 +102,7 @@ def test_run_folder_accepts_options_added_later_at_their_default(tmp_path):
     from rewire.runs import RunFolder
 
     RunFolder(tmp_path, {"k": 30})
+    (tmp_path / "metrics.jsonl").write_text("{}\n")  # some work: now it is a run
     RunFolder(tmp_path, {"k": 30, "dropout": 0.0}, defaults={"dropout": 0.0})
     with pytest.raises(ValueError, match="differs in dropout"):
         RunFolder(tmp_path, {"k": 30, "dropout": 0.2}, defaults={"dropout": 0.0})

@@ -47,12 +47,12 @@ def test_cli_sense_from_a_saved_model(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--neighbours", "conv3=5"], "no layer 'conv3'"),
-    (["--model", "resnet-50"], "unknown model 'resnet-50'"),
+    (["--model", "resnet-50"], "--model: unknown value 'resnet-50'"),
     (["--device", "cuda:7"], "cuda:7"),
     (["--device", "tpu"], "unknown device"),
     (["--neighbours", "conv1=100000"], "larger than the"),
     (["--schedule", "fc", "--criterion", "accuracy", "--sparsity", "1.5"],
-     "sparsity must be in [0, 1)"),
+     "--sparsity must be < 1.0"),
 ])
 def test_cli_sense_errors(tmp_path, capsys, args, message):
     assert main(["sense", "--steps", "2", *args, "--out", str(tmp_path / "s")]) == 2

@@ -2,15 +2,16 @@
 
 import pytest
 
-from rewire.siren import SirenConfig, run_psiren
+from rewire.configs import SirenConfig
+from rewire.experiments.siren_run import run_siren
 from rewire.sparse import is_ternary, load_packed
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sparsity,floor", [(0.9, 0.97), (0.95, 0.96)])
 def test_pure_ternary_mnist_cnn(shared_data, tmp_path, sparsity, floor):
-    r = run_psiren(SirenConfig(dataset="mnist", sparsity=sparsity, data_dir=str(shared_data)),
-                   tmp_path, progress=False)
+    r = run_siren(SirenConfig(dataset="mnist", sparsity=sparsity, data_dir=str(shared_data)),
+                  tmp_path, progress=False)
     assert r["test_accuracy"] >= floor
     for layer in r["layers"]:
         assert layer["zero"] == round(sparsity * layer["weights"])

@@ -1,13 +1,14 @@
 import json
 
 from rewire.experiments.psiren_sweep import run_sweep
-from rewire.siren import SirenConfig
+from rewire.configs import SweepRun
 
 
 def test_sweep_shares_dense_training_and_resumes(tmp_path):
-    base = SirenConfig(dataset="digits", epochs=(2, 1, 1, 2))
     out = tmp_path / "sweep"
-    s = run_sweep(base, out, sparsities=[0.5, 0.9], seeds=[0, 1])
+    cfg = SweepRun(dataset="digits", epochs=(2, 1, 1, 2), sparsities=[0.5, 0.9], seeds=[0, 1],
+                   out=str(out))
+    s = run_sweep(cfg)
     saved = json.loads((out / "results.json").read_text())
     assert saved["dataset"] == "digits"
     assert [(r["sparsity"], r["seed"]) for r in saved["rows"]] == [
@@ -23,5 +24,5 @@ def test_sweep_shares_dense_training_and_resumes(tmp_path):
     assert (out / "accuracy_vs_sparsity.png").stat().st_size > 10_000
     assert "| 0.90 | 2 |" in (out / "table.md").read_text()
     # a second call finds every run finished and returns the same numbers
-    again = run_sweep(base, out, sparsities=[0.5, 0.9], seeds=[0, 1])
+    again = run_sweep(cfg)
     assert again["rows"] == s["rows"]

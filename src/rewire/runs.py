@@ -4,42 +4,44 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
+
+from .files import read_json, write_json, write_text
 
 __all__ = ["RunFolder", "write_json", "write_summary"]
 
-# Config keys that do not change results (data files are checksum-verified wherever they are).
-NOT_IDENTITY = {"data_dir"}
-
-
-def write_json(path: str | os.PathLike, obj) -> None:
-    """Write JSON atomically (temp file + rename), so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+# Config keys that do not change results: runtime options (rewire.configs marks them) and
+# keys of older versions that another key replaced.
+NOT_IDENTITY = {"data_dir", "download", "out", "workers", "ray_address", "max_minutes",
+                "device", "model_options"}
 
 
 def write_summary(out: str | os.PathLike, summary: dict, table: str) -> None:
     """A sweep's ``results.json`` (``{"rows": [...], ...}``) and its ``table.md``."""
     write_json(Path(out) / "results.json", summary)
-    (Path(out) / "table.md").write_text(table)
+    write_text(Path(out) / "table.md", table)
 
 
 class RunFolder:
-    """A run folder. Re-running with the same folder resumes; a different config is refused."""
+    """A run folder. Re-running with the same folder resumes; a different config is refused,
+    unless the folder holds nothing but its config (no work to lose): then it is replaced."""
 
     def __init__(self, path: str | os.PathLike, config: dict, defaults: dict | None = None):
         """``defaults``: values of options added after a run was started; a stored config
         without such an option matches when the new value is its default."""
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"{self.path} is a file, not a run folder")
         self.path.mkdir(parents=True, exist_ok=True)
+        self.started = time.time()
         config = json.loads(json.dumps(config))  # compare as stored (tuples become lists)
         defaults = json.loads(json.dumps(defaults or {}))
         cfg_file = self.path / "config.json"
-        if cfg_file.is_file():
-            old = json.loads(cfg_file.read_text())
+        self.resumed = cfg_file.is_file() and any(
+            p.name != "config.json" for p in self.path.rglob("*") if p.is_file())
+        if self.resumed:
+            old = read_json(cfg_file)
             for k, v in defaults.items():
                 if k not in old and k in config and config[k] == v:
                     old[k] = v
@@ -63,3 +65,14 @@ class RunFolder:
 
     def write_results(self, results: dict) -> None:
         write_json(self.path / "results.json", results)
+
+    def add_time(self, seconds: float | None = None) -> float:
+        """Add this session's wall time to ``timing.json`` (kept apart from the results, so
+        two runs with the same seed write the same results); returns the total."""
+        f = self.file("timing.json")
+        t = read_json(f) if f.is_file() else {"seconds": 0.0, "sessions": 0}
+        t["seconds"] += time.time() - self.started if seconds is None else seconds
+        t["sessions"] += 1
+        write_json(f, t)
+        self.started = time.time()
+        return t["seconds"]

@@ -21,7 +21,7 @@ from pathlib import Path
 __all__ = ["DataError", "FILES", "data_dirs", "fetch", "sha256sum"]
 
 
-class DataError(RuntimeError):
+class DataError(ValueError):
     """A data file is missing, corrupt or cannot be fetched."""
 
 

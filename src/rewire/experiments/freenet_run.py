@@ -9,12 +9,13 @@ same data, budget and seed, into ``OUT/freenet/`` and ``OUT/fcnn/``, and writes
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..configs import PAPER_KS, FreeNetRun, FreeNetTableRun, identity
 from ..data import Split, Splits, load_dataset
 from ..freenet import EvolveConfig, FreeNet, count_params, fcnn, free_evolve, matched_width
 from ..freenet.evolve import read_updates
@@ -26,7 +27,6 @@ from .executor import run_tasks
 __all__ = ["FreeNetRun", "run_freenet", "run_table", "summarize_table", "PAPER_TABLE2",
            "PAPER_KS"]
 
-PAPER_KS = [30, 35, 40, 45, 50, 60, 70, 80, 90, 100]
 PAPER_TABLE2 = {  # FreeNets Table 2 (test accuracy %, FreeEvolve / FCNN)
     "mnist": ([95.63, 96.03, 96.37, 96.51, 96.65, 96.92, 97.26, 97.25, 97.4, 97.34],
               [95.74, 95.72, 96.14, 96.26, 96.54, 97.07, 97.02, 97.2, 97.23, 97.34]),
@@ -37,46 +37,21 @@ PAPER_TABLE2 = {  # FreeNets Table 2 (test accuracy %, FreeEvolve / FCNN)
 }
 
 
-@dataclass
-class FreeNetRun:
-    dataset: str = "digits"
-    k: int = 30
-    epochs: int = 20
-    epsilon: float = 0.25
-    iterations: int = 20
-    update_every: int = 1
-    stats_examples: int = 10_000
-    lr: float = 2e-3
-    batch_size: int = 128
-    seed: int = 0
-    baseline: str = "fcnn"  # "fcnn" or "none"
-    standardize: bool = True  # inputs shifted and scaled by the training mean and std
-    dropout: float = 0.0  # on the neurons the read-out sees (FreeNet) / the hidden layer (FCNN)
-    weight_decay: float = 0.0
-    data_dir: str | None = None
-
-    def __post_init__(self):
-        if self.k < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
-        if self.baseline not in ("fcnn", "none"):
-            raise ValueError(f"baseline must be 'fcnn' or 'none', got {self.baseline!r}")
-        self.evolve_config()  # validates epsilon and the budget
-
-    def evolve_config(self) -> EvolveConfig:
-        return EvolveConfig(epochs=self.epochs, epsilon=self.epsilon, iterations=self.iterations,
-                            update_every=self.update_every, stats_examples=self.stats_examples,
-                            lr=self.lr, batch_size=self.batch_size,
-                            weight_decay=self.weight_decay, seed=self.seed)
+def evolve_config(cfg: FreeNetRun) -> EvolveConfig:
+    return EvolveConfig(epochs=cfg.epochs, epsilon=cfg.epsilon, iterations=cfg.iterations,
+                        update_every=cfg.update_every, stats_examples=cfg.stats_examples,
+                        lr=cfg.lr, batch_size=cfg.batch_size, weight_decay=cfg.weight_decay,
+                        seed=cfg.seed)
 
 
 # Options added while the first Table 2 run was under way: runs without them still resume.
 LATER_OPTIONS = {"dropout": 0.0, "weight_decay": 0.0}
 
 
-def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
+def run_freenet(cfg: FreeNetRun, out=None, progress: bool = True) -> dict:
     """Train FreeNet(k) by FreeEvolve and the matched FCNN; returns the results record."""
-    out = Path(out)
-    run = RunFolder(out, {"experiment": "freenet", **asdict(cfg)}, LATER_OPTIONS)
+    out = Path(out or cfg.out)
+    run = RunFolder(out, {"experiment": "freenet", **identity(cfg)}, LATER_OPTIONS)
     if run.file("results.json").is_file():
         return json.loads(run.file("results.json").read_text())
     data = load_dataset(cfg.dataset, cfg.data_dir)
@@ -86,7 +61,7 @@ def run_freenet(cfg: FreeNetRun, out, progress: bool = True) -> dict:
     torch.manual_seed(cfg.seed)
     net = FreeNet(d_in, cfg.k, data.num_classes, dropout=cfg.dropout)
     dense_params = count_params(net)
-    history = free_evolve(net, data.train, data.val, cfg.evolve_config(), out / "freenet",
+    history = free_evolve(net, data.train, data.val, evolve_config(cfg), out / "freenet",
                           progress=progress)
     live = LiveFreeNet.from_model(net)
     res = {
@@ -134,20 +109,15 @@ def _table_task(cfg: dict, out: str) -> dict:
     return run_freenet(FreeNetRun(**cfg), out, progress=False)
 
 
-def run_table(base: FreeNetRun, out, datasets=("mnist", "fashion-mnist", "emnist"),
-              ks=PAPER_KS, seeds=(0, 1, 2), workers: int = 1,
-              ray_address: str | None = None) -> dict:
+def run_table(cfg: FreeNetTableRun, out=None) -> dict:
     """Every (dataset, k, seed) as its own run folder under ``OUT/runs``; then the summary."""
-    out = Path(out)
-    config = {"experiment": "freenet-table", **asdict(base), "datasets": list(datasets),
-              "ks": list(ks), "seeds": list(seeds)}
-    for key in ("dataset", "k", "seed"):
-        config.pop(key)
-    RunFolder(out, config, LATER_OPTIONS)
-    tasks = [{"cfg": asdict(replace(base, dataset=d, k=k, seed=s)),
-              "out": str(out / "runs" / f"{d}_k{k}_seed{s}")}
-             for s in seeds for d in datasets for k in ks]  # a whole table per seed first
-    results = run_tasks(_table_task, tasks, workers, ray_address=ray_address,
+    out = Path(out or cfg.out)
+    RunFolder(out, {"experiment": "freenet-table", **identity(cfg)}, LATER_OPTIONS)
+    for d in cfg.datasets:
+        load_dataset(d, cfg.data_dir, download=cfg.download)  # fetch once, up front
+    tasks = [{"cfg": asdict(cfg.run(d, k, s)), "out": str(out / "runs" / f"{d}_k{k}_seed{s}")}
+             for s in cfg.seeds for d in cfg.datasets for k in cfg.ks]  # a table per seed first
+    results = run_tasks(_table_task, tasks, cfg.workers, ray_address=cfg.ray_address,
                         desc="FreeNet runs")
     return summarize_table(results, out)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..configs import NeighboursRun, identity
 from ..data import load_dataset
 from ..runs import RunFolder
 from ..search import make_evaluator, read_ternary, sample_swaps
@@ -22,15 +23,12 @@ from .sense_run import load_start_model
 __all__ = ["run_neighbours"]
 
 
-def run_neighbours(model_path: str, dataset: str, out, count: int = 500, split: str = "test",
-                   seed: int = 0, data_dir: str | None = None,
-                   embeddings=("tsne", "lle", "isomap")) -> dict:
-    if split not in ("val", "test"):
-        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
-    data = load_dataset(dataset, data_dir)
-    model = load_start_model(model_path, data.input_shape, data.num_classes)
-    run = RunFolder(out, {"experiment": "neighbours", "model": str(model_path),
-                          "dataset": dataset, "count": count, "split": split, "seed": seed})
+def run_neighbours(cfg: NeighboursRun, embeddings=("tsne", "lle", "isomap")) -> dict:
+    """Score ``cfg.count`` first neighbours per layer into ``cfg.out``; returns the summary."""
+    data = load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download)
+    model = load_start_model(cfg.model, data.input_shape, data.num_classes)
+    run = RunFolder(cfg.out, {"experiment": "neighbours", **identity(cfg)})
+    count, split, seed = cfg.count, cfg.split, cfg.seed
     wiring = read_ternary(model)
     part = getattr(data, split)
     ev = make_evaluator(model, part.x, part.y)
@@ -41,7 +39,7 @@ def run_neighbours(model_path: str, dataset: str, out, count: int = 500, split: 
         acc = ev.score_swaps(layer, swaps)["accuracy"].numpy()
         layers[layer] = {"swaps": swaps, "accuracy": acc}
     summary = {
-        "dataset": dataset, "split": split, "model": str(model_path),
+        "dataset": cfg.dataset, "split": split, "model": str(cfg.model),
         "original_accuracy": ev.accuracy, "sparsity": wiring.sparsity,
         "layers": {layer: {
             "neighbours": count, "mean": float(v["accuracy"].mean()),

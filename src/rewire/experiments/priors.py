@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..configs import PriorsConfig, identity
 from ..data import Split, load_dataset
-from ..graphs import FEATURES, GENERATORS, graph_features, random_prior
+from ..graphs import FEATURES, graph_features, random_prior
 from ..models import CELLS, GraphRNN
 from ..predict import REGRESSORS, pearson_table, prediction_r2
 from ..runs import RunFolder, write_json, write_summary
@@ -35,30 +36,6 @@ __all__ = ["PriorsConfig", "run_priors", "summarize_priors", "PREDICT_FEATURES"]
 # Every property of the flat record except the redundant variances' square roots.
 PREDICT_FEATURES = FEATURES + ["sinks", "eccentricity_mean", "degree_mean", "closeness_mean",
                                "node_betweenness_mean", "edge_betweenness_mean"]
-
-
-@dataclass
-class PriorsConfig:
-    dataset: str = "reber-deepstruct"
-    generators: list[str] = field(default_factory=lambda: list(GENERATORS))
-    cells: list[str] = field(default_factory=lambda: list(CELLS))
-    graphs: int = 100  # per generator
-    nodes: tuple[int, int] = (20, 60)
-    epochs: int = 1
-    train_examples: int = 5000
-    lr: float = 3e-3
-    batch_size: int = 64
-    clip: float = 1.0  # gradient-norm clipping, as for the Reber RNNs
-    noise_graphs: int = 5  # per generator: graphs trained again with other training seeds
-    noise_seeds: int = 3  # extra training seeds for each of them
-    data_dir: str | None = None
-
-    def __post_init__(self):
-        self.nodes = tuple(self.nodes)
-        if self.graphs < 1 or not 1 <= self.nodes[0] <= self.nodes[1]:
-            raise ValueError("graphs must be >= 1 and nodes a range (lo, hi) with 1 <= lo <= hi")
-        if self.noise_graphs < 0 or self.noise_seeds < 1:
-            raise ValueError("noise_graphs must be >= 0 and noise_seeds >= 1")
 
 
 ADDED_OPTIONS = {"noise_graphs": 5, "noise_seeds": 3}  # runs started before they existed
@@ -95,7 +72,7 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
 
 def run_priors(cfg: PriorsConfig, out, workers: int = 1, ray_address: str | None = None) -> dict:
     out = Path(out)
-    RunFolder(out, {"experiment": "priors", **asdict(cfg)}, defaults=ADDED_OPTIONS)
+    RunFolder(out, {"experiment": "priors", **identity(cfg)}, defaults=ADDED_OPTIONS)
     for g in cfg.generators:
         random_prior(g, 0, cfg.nodes)  # validates the generator name
     load_dataset(cfg.dataset, cfg.data_dir)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from .. import prune
+from ..configs import PruneFFNConfig, identity
 from ..data import load_dataset
 from ..models import create_model
 from ..runs import RunFolder, write_json, write_summary
@@ -27,27 +28,6 @@ from .executor import run_tasks
 __all__ = ["PruneFFNConfig", "run_prune_ffn", "summarize_prune_ffn", "ONE_SHOT_GRID"]
 
 ONE_SHOT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98]
-
-
-@dataclass
-class PruneFFNConfig:
-    dataset: str = "mnist"
-    models: list[str] = field(default_factory=lambda: ["mlp-100", "lenet-300-100"])
-    methods: list[str] = field(default_factory=lambda: list(prune.METHODS))
-    schemes: list[str] = field(default_factory=lambda: list(prune.SCHEMES))
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    amount: float = 0.98  # where the iterative schemes end
-    steps: int = 10  # iterative fixed-size
-    rate: float = 0.35  # iterative relative
-    bucket: float = 0.02  # bucket: share of the live scores' sum removed per step
-    base_epochs: int = 20
-    retrain_epochs: int = 1
-    optimizer: str = "sgd"  # momentum 0.9
-    lr: float = 0.05
-    weight_decay: float = 1e-4
-    batch_size: int = 64
-    obd_examples: int = 2000
-    data_dir: str | None = None
 
 
 def _base(cfg: dict, model: str, seed: int, path: str) -> str:
@@ -108,7 +88,7 @@ def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained:
 def run_prune_ffn(cfg: PruneFFNConfig, out, workers: int = 1,
                   ray_address: str | None = None) -> dict:
     out = Path(out)
-    RunFolder(out, {"experiment": "prune-ffn", **asdict(cfg)})
+    RunFolder(out, {"experiment": "prune-ffn", **identity(cfg)})
     load_dataset(cfg.dataset, cfg.data_dir)  # fetch once
     unknown = [m for m in cfg.methods if m not in prune.METHODS]
     if unknown:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from .. import prune
+from ..configs import TARGETS, PruneRNNConfig, identity
 from ..data import load_dataset
-from ..models import CELLS, create_model
+from ..models import create_model
 from ..runs import RunFolder, write_json, write_summary
 from ..sparse.masks import prunable_weights
 from ..train import evaluate, fit
@@ -30,7 +31,6 @@ from .executor import run_tasks
 __all__ = ["PruneRNNConfig", "run_prune_rnn", "summarize_prune_rnn", "TARGETS",
            "target_layers"]
 
-TARGETS = ("i2h", "h2h", "both")
 
 
 def target_layers(model, target: str) -> list[str]:
@@ -42,23 +42,6 @@ def target_layers(model, target: str) -> list[str]:
     if not layers:
         raise ValueError(f"{type(model).__name__} has no recurrent {target} weights")
     return layers
-
-
-@dataclass
-class PruneRNNConfig:
-    datasets: list[str] = field(default_factory=lambda: ["reber-deepstruct", "reber"])
-    cells: list[str] = field(default_factory=lambda: list(CELLS))
-    targets: list[str] = field(default_factory=lambda: list(TARGETS))
-    amounts: list[float] = field(default_factory=lambda: [round(0.1 * i, 1)
-                                                          for i in range(1, 11)])
-    seeds: list[int] = field(default_factory=lambda: [0])
-    base_epochs: int = 10
-    retrain_epochs: int = 1
-    lr: float = 1e-3
-    batch_size: int = 32
-    clip: float = 1.0  # gradient-norm clipping (a ReLU RNN collapses without it)
-    iterative: bool = False  # prune the previous level's re-trained net, not the base
-    data_dir: str | None = None
 
 
 ADDED_OPTIONS = {"iterative": False}  # runs started before it existed
@@ -110,7 +93,7 @@ def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
 def run_prune_rnn(cfg: PruneRNNConfig, out, workers: int = 1,
                   ray_address: str | None = None) -> dict:
     out = Path(out)
-    RunFolder(out, {"experiment": "prune-rnn", **asdict(cfg)}, defaults=ADDED_OPTIONS)
+    RunFolder(out, {"experiment": "prune-rnn", **identity(cfg)}, defaults=ADDED_OPTIONS)
     for t in cfg.targets:
         if t not in TARGETS:
             raise ValueError(f"unknown target {t!r}; expected one of {', '.join(TARGETS)}")

@@ -9,20 +9,18 @@ interrupted sweep. All work goes through :func:`rewire.experiments.executor.run_
 from __future__ import annotations
 
 import csv
-import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from ..configs import PAPER_SPARSITIES, SirenConfig, SweepRun, identity
 from ..runs import RunFolder, write_json
-from ..siren import SirenConfig, run_psiren, train_dense
+from ..siren import train_dense
 from .executor import run_tasks
+from .siren_run import run_siren
 
 __all__ = ["PAPER_SPARSITIES", "run_sweep", "summarize"]
-
-PAPER_SPARSITIES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.87, 0.89, 0.91, 0.93,
-                    0.95]
 
 
 def _dense_task(cfg: dict, checkpoint: str) -> str:
@@ -31,31 +29,25 @@ def _dense_task(cfg: dict, checkpoint: str) -> str:
 
 
 def _psiren_task(cfg: dict, out: str, dense: str) -> dict:
-    if (Path(out) / "results.json").is_file():
-        return json.loads((Path(out) / "results.json").read_text())
-    return run_psiren(SirenConfig(**cfg), out, dense_checkpoint=dense, progress=False,
-                      verbose=False)
+    return run_siren(SirenConfig(**cfg), out, dense_checkpoint=dense, progress=False)
 
 
-def run_sweep(base: SirenConfig, out, sparsities=PAPER_SPARSITIES, seeds=(0, 1, 2),
-              workers: int = 1, ray_address: str | None = None) -> dict:
-    """Run p-SIREN for every sparsity x seed into ``out``; writes results.json, CSV and plot."""
-    out = Path(out)
-    config = {"experiment": "psiren-sweep", **asdict(base), "sparsities": list(sparsities),
-              "seeds": list(seeds)}
-    config.pop("sparsity")
-    config.pop("seed")
-    RunFolder(out, config)
-    dense = {s: str(out / "dense" / f"seed{s}.pt") for s in seeds}
-    run_tasks(_dense_task, [{"cfg": asdict(replace(base, seed=s)), "checkpoint": dense[s]}
-                            for s in seeds], workers, ray_address=ray_address,
+def run_sweep(cfg: SweepRun, out=None) -> dict:
+    """Run p-SIREN for every sparsity x seed into ``out`` (default ``cfg.out``); writes
+    results.json, CSV and plot."""
+    out = Path(out or cfg.out)
+    RunFolder(out, {"experiment": "psiren-sweep", **identity(cfg)},
+              defaults={"bias": False, "scale": False})
+    dense = {s: str(out / "dense" / f"seed{s}.pt") for s in cfg.seeds}
+    run_tasks(_dense_task, [{"cfg": asdict(cfg.siren(0.0, s)), "checkpoint": dense[s]}
+                            for s in cfg.seeds], cfg.workers, ray_address=cfg.ray_address,
               desc="dense (step 1)")
-    tasks = [{"cfg": asdict(replace(base, seed=s, sparsity=p)),
+    tasks = [{"cfg": asdict(cfg.siren(p, s)),
               "out": str(out / "runs" / f"p{p:.2f}_seed{s}"), "dense": dense[s]}
-             for s in seeds for p in sparsities]
-    results = run_tasks(_psiren_task, tasks, workers, ray_address=ray_address,
+             for s in cfg.seeds for p in cfg.sparsities]
+    results = run_tasks(_psiren_task, tasks, cfg.workers, ray_address=cfg.ray_address,
                         desc="p-SIREN runs")
-    return summarize(results, base.dataset, out)
+    return summarize(results, cfg.dataset, out)
 
 
 def summarize(results: list[dict], dataset: str, out) -> dict:

@@ -8,22 +8,21 @@ final wiring as ``model.rwt``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..configs import SEARCHABLE, SenseRun, SirenConfig, identity
 from ..data import load_dataset
+from ..files import append_jsonl, read_jsonl, write_text
 from ..models import create_model, model_spec
 from ..runs import RunFolder
 from ..search.evaluator import check_device, check_swappable, read_ternary
 from ..search.moves import max_neighbours
 from ..search.sense import SenseConfig, resolve_neighbours, run_sense, with_wiring
-from ..siren import SirenConfig, run_psiren
 from ..sparse import (
     is_ternary,
-    load_packed,
     load_ternary,
     random_wiring,
     save_packed,
@@ -36,46 +35,6 @@ from ..train import evaluate, fit
 __all__ = ["SenseRun", "run_sense_experiment", "load_start_model", "SEARCHABLE"]
 
 LAYER_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:brown")
-# Registered models SENSE builds from a random start, and the options that make them pure
-# ternary networks (no biases: every weight is exactly -1, 0 or +1).
-SEARCHABLE = {"aann-mnist-cnn": {}, "car-cnn": {}, "lenet-300-100": {"bias": False},
-              "mlp-100": {"bias": False}}
-
-
-@dataclass
-class SenseRun:
-    dataset: str = "digits"
-    model: str = "aann-mnist-cnn"  # a registered model (random / psiren start)
-    init: str = "random"  # "random", "psiren", or a model.pt / model.rwt file
-    sparsity: float = 0.8
-    seed: int = 0
-    steps: int = 300
-    neighbours: dict[str, int] | int | None = None  # None: default_neighbours per layer
-    schedule: str = "random3"
-    block: int = 3
-    criterion: str = "hinge"
-    method: str = "sense"
-    accept_top: int = 4
-    batch: int = 8192  # training images per neighbourhood (0: the whole training split)
-    patience: int = 0
-    ensemble: int = 5
-    snapshot_every: int = 100
-    backprop_epochs: int = 0  # the baseline: STE backprop from the same start
-    max_minutes: float = 0.0  # search time budget (0: no limit; not part of the identity)
-    device: str = "cpu"
-    data_dir: str | None = None
-
-    def __post_init__(self):
-        if not 0.0 <= self.sparsity < 1.0:
-            raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity!r}")
-        if self.init in ("random", "psiren") and self.model not in SEARCHABLE:
-            raise ValueError(f"unknown model {self.model!r} for SENSE; expected one of "
-                             f"{', '.join(SEARCHABLE)} or --init FILE")
-        if self.init == "psiren" and self.model != "aann-mnist-cnn":
-            raise ValueError("--init psiren trains the AANN CNN; for another model give "
-                             "--init FILE")
-        if self.max_minutes < 0:
-            raise ValueError(f"max-minutes must be >= 0, got {self.max_minutes}")
 
 
 def load_start_model(path: str, input_shape, num_classes: int):
@@ -101,15 +60,17 @@ def _start(cfg: SenseRun, data, run_dir, progress):
         write_wiring(model, random_wiring(model, cfg.sparsity, cfg.seed))
         return model, "random"
     if cfg.init == "psiren":
-        run_psiren(SirenConfig(dataset=cfg.dataset, sparsity=cfg.sparsity, seed=cfg.seed,
-                               data_dir=cfg.data_dir), run_dir / "psiren", data=data,
-                   progress=progress, verbose=progress)
-        return load_packed(run_dir / "psiren" / "model.rwt"), "psiren"
+        from .siren_run import run_siren
+
+        run_siren(SirenConfig(dataset=cfg.dataset, sparsity=cfg.sparsity, seed=cfg.seed,
+                              data_dir=cfg.data_dir), run_dir / "psiren", data=data,
+                  progress=progress)
+        return load_ternary(run_dir / "psiren" / "model.rwt"), "psiren"
     model = load_start_model(cfg.init, data.input_shape, data.num_classes)
     return model, "psiren" if "psiren" in str(cfg.init) else "file"
 
 
-def run_sense_experiment(cfg: SenseRun, out, progress: bool = True, note=print) -> dict:
+def run_sense_experiment(cfg: SenseRun, out=None, progress: bool = True, note=print) -> dict:
     """Validate everything, then climb; the run folder is made only once the inputs check."""
     sense_cfg = SenseConfig(steps=cfg.steps, neighbours=cfg.neighbours, schedule=cfg.schedule,
                             block=cfg.block, criterion=cfg.criterion, method=cfg.method,
@@ -119,21 +80,19 @@ def run_sense_experiment(cfg: SenseRun, out, progress: bool = True, note=print) 
                             device=cfg.device)  # validates before any work
     check_device(cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_dir)
-    out = Path(out)
+    out = Path(out or cfg.out)
     if cfg.init != "psiren":
         model, init = _start(cfg, data, out, progress)
         wiring = read_ternary(model)
         _check_layers(model, wiring, sense_cfg, data)
-    run = RunFolder(out, {"experiment": "sense", **{k: v for k, v in asdict(cfg).items()
-                                                    if k not in ("max_minutes", "device")}})
+    run = RunFolder(out, {"experiment": "sense", **identity(cfg)})
     if cfg.init == "psiren":
         model, init = _start(cfg, data, run.path, progress)
 
     def log(record):
-        with open(run.metrics, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_jsonl(run.metrics, record)
 
-    _trim_metrics(run)
+    _sync_metrics(run)
     r = run_sense(sense_cfg, model, data.train, data.val, data.test,
                   checkpoint=run.file("sense_state.pt"), log=log, progress=progress, note=note)
     start = read_ternary(model)
@@ -171,15 +130,13 @@ def _check_layers(model, wiring, sense_cfg, data) -> None:
                              f"the {max_neighbours(w)} neighbours the layer allows")
 
 
-def _trim_metrics(run) -> None:
-    """Drop metric lines past the checkpoint (a kill between the two writes)."""
+def _sync_metrics(run) -> None:
+    """The metrics log holds exactly the checkpoint's steps (after a kill between the two
+    writes, or a log lost)."""
     state = run.file("sense_state.pt")
-    if not run.metrics.is_file():
-        return
-    done = len(torch.load(state, weights_only=False)["history"]) if state.is_file() else 0
-    lines = run.metrics.read_text().splitlines(keepends=True)
-    if len(lines) != done:
-        run.metrics.write_text("".join(lines[:done]))
+    history = torch.load(state, weights_only=False)["history"] if state.is_file() else []
+    if len(read_jsonl(run.metrics)) != len(history):
+        write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in history))
 
 
 def _backprop_baseline(cfg: SenseRun, start_model, data, run) -> dict:

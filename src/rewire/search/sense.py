@@ -35,6 +35,8 @@ import torch
 from torch import nn
 
 from ..data import Split
+from ..files import atomic_torch_save
+from ..progress import Progress, say
 from ..sparse.wiring import Wiring
 from .evaluator import make_evaluator, read_ternary
 from .moves import max_neighbours, sample_swaps
@@ -205,10 +207,11 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
                  ev_test.accuracy, "start_train_accuracy": ev.accuracy}
         best = ((ev_val.accuracy, ev_val.hinge, 0), start.clone())
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)  # time across resumes
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(len(history), cfg.steps), desc="SENSE", disable=not progress)
-    for step in bar:
+    if history:
+        say(f"SENSE: resuming after neighbourhood {len(history)} "
+            f"({history[-1]['seconds'] / 60:.1f} minutes of search so far)", progress)
+    bar = Progress(cfg.steps, "SENSE neighbourhood", enabled=progress, start=len(history))
+    for step in range(len(history), cfg.steps):
         if cfg.max_seconds and time.time() - t0 > cfg.max_seconds:
             break
         if cfg.patience and step - best[0][2] >= cfg.patience:
@@ -249,14 +252,15 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
             snapshots = sorted([*snapshots, ((ev_val.accuracy, ev_val.hinge, step + 1),
                                              ev.wiring())], key=lambda s: s[0][:2],
                                reverse=True)[:cfg.ensemble]
-        bar.set_postfix(batch=f"{record['batch_accuracy']:.4f}", val=f"{ev_val.accuracy:.4f}",
-                        layer=layer.removesuffix(".weight"))
+        if ckpt is not None:  # the checkpoint first: a kill between the two loses no line
+            atomic_torch_save({"wiring": dict(ev.wiring()), "history": history, "best": (
+                best[0], dict(best[1])), "snapshots": snapshots, "start": dict(start),
+                "first": first, "config": asdict(cfg)}, ckpt)
         if log is not None:
             log(record)
-        if ckpt is not None:
-            _save(ckpt, {"wiring": dict(ev.wiring()), "history": history, "best": (
-                best[0], dict(best[1])), "snapshots": snapshots, "start": dict(start),
-                "first": first, "config": asdict(cfg)})
+        bar.update(batch=record["batch_accuracy"], val=ev_val.accuracy,
+                   layer=layer.removesuffix(".weight"))
+    bar.close()
     last = ev.wiring()
     assert last.same_family(start) and best[1].same_family(start)
     members = _members(snapshots, best, cfg.ensemble)
@@ -318,9 +322,3 @@ def _ensemble_accuracy(ev, members: list[Wiring]) -> float:
     """Accuracy of the summed logits of several family members (a soft vote)."""
     logits = sum(ev.full_logits(w) for w in members)
     return float((logits.argmax(1) == ev.y).double().mean())
-
-
-def _save(path: Path, obj) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)

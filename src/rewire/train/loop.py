@@ -9,7 +9,6 @@ uninterrupted run would have seen.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import time
@@ -19,9 +18,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..data import Split
+from ..files import append_jsonl, atomic_torch_save, read_jsonl
+from ..progress import Progress, say
 
 __all__ = ["fit", "evaluate", "predict", "make_optimizer"]
 
@@ -124,6 +124,9 @@ def fit(
         opt.load_state_dict(state["optimizer"])
         history, best_acc, best_state = state["history"], state["best_acc"], state["best_state"]
         start = state["epoch"]
+        _complete_log(log, stage, history)
+        if progress and start < epochs:
+            say(f"{stage}: resuming after epoch {start} of {epochs} ({ckpt})")
     stale = _stale_epochs(history)
     for epoch in range(start, epochs):
         if patience is not None and stale >= patience:
@@ -133,9 +136,9 @@ def fit(
         gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
         perm = torch.randperm(len(train), generator=gen)
         loss_sum = correct = 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"{stage} {epoch + 1}/{epochs}",
-                   disable=not progress, leave=False)
-        for b in bar:
+        bar = Progress(steps_per_epoch, f"{stage} epoch {epoch + 1}/{epochs} step",
+                       enabled=progress)
+        for b in range(steps_per_epoch):
             step = epoch * steps_per_epoch + b
             if step_hook is not None:
                 step_hook(step, total)
@@ -152,6 +155,8 @@ def fit(
             opt.step()
             loss_sum += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
+            bar.update(loss=loss.item())
+        bar.close()
         record = {"stage": stage, "epoch": epoch + 1, "train_loss": loss_sum / len(train),
                   "train_accuracy": correct / len(train), "lr": opt.param_groups[0]["lr"]}
         if val is not None:
@@ -163,16 +168,13 @@ def fit(
         record["seconds"] = time.time() - t0
         history.append(record)
         stale = _stale_epochs(history)
-        if progress:
-            tqdm.write(_describe(record))
+        if ckpt is not None:  # the checkpoint first: a kill between the two loses no epoch
+            atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "history": history, "best_acc": best_acc,
+                               "best_state": best_state, "epoch": epoch + 1}, ckpt)
         if log is not None:
-            Path(log).parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "a") as f:
-                f.write(json.dumps(record) + "\n")
-        if ckpt is not None:
-            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                          "history": history, "best_acc": best_acc, "best_state": best_state,
-                          "epoch": epoch + 1}, ckpt)
+            append_jsonl(log, record)
+        say(_describe(record), progress)
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
@@ -194,8 +196,13 @@ def _describe(r: dict) -> str:
     return s + f" ({r['seconds']:.1f}s)"
 
 
-def _atomic_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+def _complete_log(log, stage: str, history: list[dict]) -> None:
+    """After a resume: the epochs the checkpoint holds but the log lost (a kill between the
+    checkpoint and its log line) are appended, so every epoch has exactly one line."""
+    if log is None:
+        return
+    logged = read_jsonl(log)
+    have = {r["epoch"] for r in logged if r.get("stage") == stage}
+    for record in history:
+        if record["epoch"] not in have:
+            append_jsonl(log, record)

@@ -1,0 +1,445 @@
+"""Every experiment's config: one dataclass per command, its defaults and checks in one place.
+
+The command line is generated from these classes (``cli.py``): a field is an option, its
+metadata the help, its default the default, and a bad value fails in ``__post_init__``
+before anything is written. This module imports nothing heavy (no torch), so
+``rewire --help`` is instant; the registries the names below mirror are checked against
+them in the tests.
+
+Fields marked ``runtime`` (where to write, how many workers, time budgets) do not change a
+run's results, so they are not part of its identity: a run folder resumes under new ones.
+
+Example:
+    >>> cfg = SenseRun(dataset="digits", steps=10, out="runs/s")
+    >>> cfg.batch, identity(cfg)["steps"], "out" in identity(cfg)
+    (8192, 10, False)
+    >>> SenseRun(dataset="digits", steps=-1, out="x")
+    Traceback (most recent call last):
+    ...
+    ValueError: --steps must be >= 0, got -1
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
+
+__all__ = ["option", "identity", "runtime_fields", "SirenConfig", "SirenRun", "SweepRun",
+           "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun", "TheoremRun",
+           "PruneFFNConfig", "PruneRNNConfig", "PriorsConfig", "PredictRun", "ReportRun",
+           "DATASETS", "IMAGE_DATASETS", "SEARCHABLE", "PRUNE_METHODS", "PRUNE_SCHEMES",
+           "CELLS", "GENERATORS", "TARGETS", "PAPER_SPARSITIES", "PAPER_KS"]
+
+# Names of what the registries hold (tests/test_cli.py checks them against the registries).
+DATASETS = ("digits", "mnist", "fashion-mnist", "emnist", "emnist-mnist", "kmnist", "cifar10",
+            "reber", "reber-deepstruct")
+IMAGE_DATASETS = DATASETS[:7]
+# Registered models SENSE builds from a random start, and the options that make them pure
+# ternary networks (no biases: every weight is exactly -1, 0 or +1).
+SEARCHABLE = {"aann-mnist-cnn": {}, "car-cnn": {}, "lenet-300-100": {"bias": False},
+              "mlp-100": {"bias": False}}
+PRUNE_METHODS = ("random", "magnitude-blinded", "magnitude-uniform", "magnitude-distributed",
+                 "obd")
+PRUNE_SCHEMES = ("one-shot", "iterative-fixed", "iterative-relative", "bucket")
+CELLS = ("tanh", "relu", "lstm", "gru")
+GENERATORS = ("watts-strogatz", "barabasi-albert")
+TARGETS = ("i2h", "h2h", "both")
+PAPER_SPARSITIES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.87, 0.89, 0.91, 0.93,
+                    0.95]
+PAPER_KS = [30, 35, 40, 45, 50, 60, 70, 80, 90, 100]
+# p-SIREN defaults per dataset; see docs/psiren.md for how they were chosen. digits has ~18
+# steps an epoch, so its ternary step needs a larger learning rate for signs to flip at all.
+PRESETS = {
+    "digits": {"epochs": (15, 15, 5, 30), "ternary_lr": 1e-2},
+    "default": {"epochs": (4, 6, 3, 8), "ternary_lr": 1e-3},
+}
+
+
+def option(default=MISSING, help: str = "", *, choices=None, low=None, high=None,
+           runtime: bool = False, positional: bool = False, parse=None, metavar=None,
+           required: bool = False):
+    """A config field with what the command line needs: ``help``; ``choices`` (for a name or
+    each name of a list); bounds ``low`` <= value (< ``high``); ``runtime`` (not part of a
+    run's identity); ``positional``; ``parse`` (text -> value, for odd types); ``required``
+    (on the command line; the Python API may leave it out)."""
+    meta = {"help": help, "choices": choices, "low": low, "high": high, "runtime": runtime,
+            "positional": positional, "parse": parse, "metavar": metavar,
+            "required": required}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def runtime_fields(cls) -> set[str]:
+    return {f.name for f in fields(cls) if f.metadata.get("runtime")}
+
+
+def identity(cfg) -> dict:
+    """What makes a run: every field that is not ``runtime``."""
+    rt = runtime_fields(type(cfg))
+    return {k: v for k, v in asdict(cfg).items() if k not in rt}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+_TYPES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _check_value(f, kind, value) -> None:
+    """Type, choices and bounds of one field, from its annotation and metadata."""
+    m, flag = f.metadata, _flag(f.name)
+    if isinstance(kind, types.UnionType):
+        args = typing.get_args(kind)
+        if value is None and type(None) in args:
+            return
+        base = [a for a in args if a is not type(None)]
+        kind = base[0] if len(base) == 1 else kind
+    origin = typing.get_origin(kind)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{flag} must be a list, got {value!r}")
+        item = typing.get_args(kind)[0]
+        for v in value:
+            _check_value(f, item, v)
+        if not value and m.get("low") is not None:
+            raise ValueError(f"{flag} must not be empty")
+        return
+    if kind in _TYPES:
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ValueError(f"{flag} must be {_TYPES[kind]}, got {value!r}")
+    if m.get("choices") is not None and value not in m["choices"]:
+        raise ValueError(f"{flag}: unknown value {value!r}; expected one of "
+                         f"{', '.join(map(str, m['choices']))}")
+    if m.get("low") is not None and isinstance(value, (int, float)) and value < m["low"]:
+        raise ValueError(f"{flag} must be >= {m['low']}, got {value!r}")
+    if m.get("high") is not None and isinstance(value, (int, float)) and value >= m["high"]:
+        raise ValueError(f"{flag} must be < {m['high']}, got {value!r}")
+
+
+@dataclass(kw_only=True)
+class Config:
+    """Base of every config: checks each field from its metadata, then ``check()``."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):
+            if f.metadata.get("parse") is None:
+                _check_value(f, hints[f.name], getattr(self, f.name))
+        self.check()
+
+    def check(self) -> None:
+        """Checks that involve more than one field."""
+
+
+@dataclass(kw_only=True)
+class Output(Config):
+    out: str | None = option(None, "run folder; made once the inputs check, and re-running "
+                             "the same command resumes the run in it", runtime=True,
+                             metavar="DIR", required=True)
+
+
+@dataclass(kw_only=True)
+class DataDir(Config):
+    data_dir: str | None = option(None, "folder with the original data files (default: "
+                                  "$REWIRE_DATA, else the download cache)", runtime=True,
+                                  metavar="DIR")
+    download: bool = option(True, "download missing data files (with checksums)",
+                            runtime=True)
+
+
+@dataclass(kw_only=True)
+class Workers(Config):
+    workers: int = option(1, "local worker processes", low=1, runtime=True)
+    ray_address: str | None = option(None, "run the tasks on Ray: 'local' or a cluster "
+                                     "address", runtime=True)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+# --- p-SIREN -------------------------------------------------------------------------------
+
+@dataclass(kw_only=True)
+class SirenOptions(DataDir):
+    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
+    model: str = option("aann-mnist-cnn", "registered model", choices=tuple(SEARCHABLE))
+    epochs: tuple[int, ...] | None = option(None, "epochs of the four steps n1,n2,n3,n4 "
+                                            "(default: a preset per dataset)", low=0,
+                                            metavar="N1,N2,N3,N4")
+    lr: float = option(1e-3, "learning rate of steps 1-3", low=1e-12)
+    ternary_lr: float | None = option(None, "learning rate of step 4 (default: a preset per "
+                                      "dataset)", low=1e-12)
+    batch_size: int = option(64, "training batch size", low=1)
+    scope: str = option("layer", "sparsity per layer, or one global magnitude threshold",
+                        choices=("layer", "global"))
+    exponent: float = option(3.0, "exponent of the gradual sparsity schedule", low=1e-6)
+    bias: bool = option(False, "add biases (changes the network)")
+    scale: bool = option(False, "add a learnable per-layer scale (changes the network)")
+    limit: int | None = option(None, "use only this many training images", low=10)
+
+    def check(self) -> None:
+        super().check()
+        preset = PRESETS.get(self.dataset, PRESETS["default"])
+        if self.epochs is None:
+            self.epochs = preset["epochs"]
+        if self.ternary_lr is None:
+            self.ternary_lr = preset["ternary_lr"]
+        self.epochs = tuple(int(e) for e in self.epochs)
+        if len(self.epochs) != 4:
+            raise ValueError(f"--epochs must be four numbers n1,n2,n3,n4, got {self.epochs}")
+
+    @property
+    def model_options(self) -> dict:
+        return {k: True for k in ("bias", "scale") if getattr(self, k)}
+
+
+@dataclass(kw_only=True)
+class SirenConfig(SirenOptions):
+    sparsity: float = option(0.9, "target sparsity p", low=0.0, high=1.0)
+    seed: int = option(0, "random seed", low=0)
+
+
+@dataclass(kw_only=True)
+class SirenRun(SirenConfig, Output):
+    """rewire siren: make a p-sparse ternary network (AANN Algorithm 1)."""
+
+
+@dataclass(kw_only=True)
+class SweepRun(SirenOptions, Workers, Output):
+    """rewire sweep: p-SIREN over sparsity levels x seeds (AANN Fig 2a, 12)."""
+    sparsities: list[float] = option(PAPER_SPARSITIES, "sparsity levels (default: the "
+                                     "paper's 15)", low=0.0, high=1.0)
+    seeds: list[int] = option([0, 1, 2], "seeds", low=0)
+
+    def siren(self, sparsity: float, seed: int) -> SirenConfig:
+        keep = {f.name for f in fields(SirenOptions)}
+        return SirenConfig(**{k: v for k, v in asdict(self).items() if k in keep},
+                           sparsity=sparsity, seed=seed)
+
+
+# --- SENSE ---------------------------------------------------------------------------------
+
+def parse_neighbours(text: str):
+    """``64`` (every layer) or ``conv1=8,conv2=48,fc=2048``."""
+    if "=" not in text:
+        return int(text)
+    out = {}
+    for part in text.split(","):
+        name, _, k = part.partition("=")
+        out[name.strip()] = int(k)
+    return out
+
+
+@dataclass(kw_only=True)
+class SenseRun(DataDir, Output):
+    """rewire sense: search the architecture manifold, no gradients (AANN Fig 5-8)."""
+    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
+    model: str = option("aann-mnist-cnn", "registered model for a random start (a model "
+                        "file given to --init brings its own)", choices=tuple(SEARCHABLE))
+    init: str = option("random", "'random', 'psiren' (runs p-SIREN first) or a model.pt / "
+                       "model.rwt file")
+    sparsity: float = option(0.8, "sparsity of a random or p-SIREN start", low=0.0, high=1.0)
+    seed: int = option(0, "random seed", low=0)
+    steps: int = option(300, "neighbourhoods to score", low=0)
+    neighbours: dict[str, int] | int | None = option(
+        None, "neighbourhood size: N, or per layer conv1=8,conv2=48,fc=2048 (default: a size "
+        "per layer kind)", parse=parse_neighbours, metavar="N|LAYER=N,...")
+    schedule: str = option("random3", "which layer each visit searches",
+                           choices=("random3", "round-robin", "fc"))
+    block: int = option(3, "neighbourhoods per layer visit", low=1)
+    criterion: str = option("hinge", "score of a neighbour on a training batch: clamped "
+                            "margin, or the paper's accuracy", choices=("hinge", "accuracy"))
+    method: str = option("sense", "hill climbing, or simulated annealing",
+                         choices=("sense", "anneal"))
+    accept_top: int = option(4, "moves taken per neighbourhood: after the best, the "
+                             "next-best while they still improve; 1 is the paper's SENSE",
+                             low=1)
+    batch: int = option(8192, "training images scoring each neighbourhood, rotating through "
+                        "the training split (0: all of it every step)", low=0)
+    patience: int = option(0, "stop after this many neighbourhoods without a better "
+                           "validation accuracy (0: never)", low=0)
+    ensemble: int = option(5, "family members (best validation snapshots) in the ensemble",
+                           low=1)
+    snapshot_every: int = option(100, "neighbourhoods between ensemble snapshots", low=1)
+    backprop_epochs: int = option(0, "also train the same start with STE backprop (the "
+                                  "baseline)", low=0)
+    max_minutes: float = option(0.0, "stop the search after this many minutes (0: run all "
+                                "steps)", low=0.0, runtime=True)
+    device: str = option("cpu", "cpu or cuda[:N]", runtime=True)
+
+    def check(self) -> None:
+        super().check()
+        sizes = ([self.neighbours] if isinstance(self.neighbours, int)
+                 else list((self.neighbours or {}).values()))
+        if sizes and min(sizes) < 1:
+            raise ValueError(f"--neighbours must be >= 1, got {self.neighbours}")
+        if self.init == "psiren" and self.model != "aann-mnist-cnn":
+            raise ValueError("--init psiren trains the AANN CNN; for another model give "
+                             "--init FILE")
+
+
+@dataclass(kw_only=True)
+class NeighboursRun(DataDir, Output):
+    """rewire neighbours: first-neighbour histograms and embeddings (AANN Fig 3, 4, 9-11)."""
+    model: str = option(help="model.pt or model.rwt of a ternary network", positional=True)
+    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
+    count: int = option(500, "first neighbours per layer", low=1)
+    split: str = option("test", "split the neighbours are scored on", choices=("test", "val"))
+    seed: int = option(0, "random seed", low=0)
+
+
+# --- FreeNets ------------------------------------------------------------------------------
+
+@dataclass(kw_only=True)
+class FreeNetOptions(DataDir):
+    epochs: int = option(20, "training budget of each model", low=0)
+    epsilon: float = option(0.25, "co-activation threshold: prune / add where NCIM / NCAM > "
+                            "1 - epsilon", low=0.0, high=1.0)
+    iterations: int = option(20, "most graph updates", low=0)
+    update_every: int = option(1, "epochs between graph updates", low=1)
+    stats_examples: int = option(10_000, "training examples behind NCAM / NCIM (0: all)",
+                                 low=0)
+    lr: float = option(2e-3, "learning rate", low=1e-12)
+    batch_size: int = option(128, "training batch size", low=1)
+    baseline: str = option("fcnn", "also train the parameter-matched fully connected net",
+                           choices=("fcnn", "none"))
+    standardize: bool = option(True, "shift and scale inputs by the training mean and std")
+    dropout: float = option(0.0, "dropout on the neurons the read-out sees (both models)",
+                            low=0.0, high=1.0)
+    weight_decay: float = option(0.0, "L2 penalty (both models)", low=0.0)
+
+    def check(self) -> None:
+        super().check()
+        if not 0.0 < self.epsilon < 1.0:
+            raise ValueError(f"--epsilon must lie in (0, 1), got {self.epsilon}")
+
+
+@dataclass(kw_only=True)
+class FreeNetRun(FreeNetOptions, Output):
+    """rewire freenet: FreeNet(k) by FreeEvolve against the matched FCNN."""
+    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
+    k: int = option(30, "neurons in the DAG", low=1)
+    seed: int = option(0, "random seed", low=0)
+
+
+@dataclass(kw_only=True)
+class FreeNetTableRun(FreeNetOptions, Workers, Output):
+    """rewire freenet-table: FreeNets Table 2, data sets x k x seeds."""
+    datasets: list[str] = option(["mnist", "fashion-mnist", "emnist"], "data sets",
+                                 choices=IMAGE_DATASETS, low=1)
+    ks: list[int] = option(PAPER_KS, "neurons in the DAG (default: the paper's)", low=1)
+    seeds: list[int] = option([0, 1, 2], "seeds", low=0)
+
+    def run(self, dataset: str, k: int, seed: int) -> FreeNetRun:
+        keep = {f.name for f in fields(FreeNetOptions)}
+        return FreeNetRun(**{n: v for n, v in asdict(self).items() if n in keep},
+                          dataset=dataset, k=k, seed=seed, out=self.out)
+
+
+@dataclass(kw_only=True)
+class TheoremRun(Output):
+    """rewire freenet-theorem: FreeNets Theorem 1 on a degree-k polynomial."""
+    k: int = option(6, "neurons, and the polynomial's degree", low=2)
+    steps: int = option(4000, "full-batch Adam steps per fit", low=1)
+    seeds: int = option(10, "fits per model; the best is kept", low=1)
+
+
+# --- deepstruct ----------------------------------------------------------------------------
+
+@dataclass(kw_only=True)
+class PruneFFNConfig(DataDir, Workers, Output):
+    """rewire prune-ffn: pruning methods x schemes on feed-forward nets (deepstruct Fig 2a)."""
+    dataset: str = option("mnist", "data set", choices=IMAGE_DATASETS)
+    models: list[str] = option(["mlp-100", "lenet-300-100"], "models",
+                               choices=("mlp-100", "lenet-300-100", "aann-mnist-cnn"), low=1)
+    methods: list[str] = option(list(PRUNE_METHODS), "pruning methods", choices=PRUNE_METHODS,
+                                low=1)
+    schemes: list[str] = option(list(PRUNE_SCHEMES), "pruning schemes", choices=PRUNE_SCHEMES,
+                                low=1)
+    seeds: list[int] = option([0, 1, 2], "seeds", low=0)
+    amount: float = option(0.98, "sparsity where the iterative schemes end", low=0.0, high=1.0)
+    steps: int = option(10, "steps of the iterative fixed-size scheme", low=1)
+    rate: float = option(0.35, "share pruned per step of the iterative relative scheme",
+                         low=0.0, high=1.0)
+    bucket: float = option(0.02, "bucket scheme: share of the live scores' sum removed per "
+                           "step", low=0.0, high=1.0)
+    base_epochs: int = option(20, "training of the dense base nets", low=0)
+    retrain_epochs: int = option(1, "re-training after each pruning step", low=0)
+    optimizer: str = option("sgd", "optimizer (sgd: momentum 0.9)", choices=("sgd", "adam"))
+    lr: float = option(0.05, "learning rate", low=1e-12)
+    weight_decay: float = option(1e-4, "L2 penalty", low=0.0)
+    batch_size: int = option(64, "training batch size", low=1)
+    obd_examples: int = option(2000, "training examples behind OBD's Hessian estimate", low=1)
+
+
+@dataclass(kw_only=True)
+class PruneRNNConfig(DataDir, Workers, Output):
+    """rewire prune-rnn: pruning sparse RNNs on Reber grammars (deepstruct Fig 2b, 3, 5)."""
+    datasets: list[str] = option(["reber-deepstruct", "reber"], "data sets",
+                                 choices=("reber-deepstruct", "reber"), low=1)
+    cells: list[str] = option(list(CELLS), "recurrent cells", choices=CELLS, low=1)
+    targets: list[str] = option(list(TARGETS), "weights to prune", choices=TARGETS, low=1)
+    amounts: list[float] = option([round(0.1 * i, 1) for i in range(1, 11)],
+                                  "pruning levels", low=0.0)
+    seeds: list[int] = option([0], "seeds", low=0)
+    base_epochs: int = option(10, "training of the dense base nets", low=0)
+    retrain_epochs: int = option(1, "re-training after pruning", low=0)
+    lr: float = option(1e-3, "learning rate", low=1e-12)
+    batch_size: int = option(32, "training batch size", low=1)
+    clip: float = option(1.0, "gradient-norm clipping (a ReLU RNN collapses without it)",
+                         low=0.0)
+    iterative: bool = option(False, "prune each level from the previous level's re-trained "
+                             "net, not from the base")
+
+    def check(self) -> None:
+        super().check()
+        if any(a > 1.0 for a in self.amounts):
+            raise ValueError(f"--amounts must be in [0, 1], got {self.amounts}")
+
+
+@dataclass(kw_only=True)
+class PriorsConfig(DataDir, Workers, Output):
+    """rewire priors: random-graph structural priors for sparse RNNs (deepstruct Fig 7)."""
+    dataset: str = option("reber-deepstruct", "data set",
+                          choices=("reber-deepstruct", "reber"))
+    generators: list[str] = option(list(GENERATORS), "random-graph generators",
+                                   choices=GENERATORS, low=1)
+    cells: list[str] = option(list(CELLS), "recurrent cells", choices=CELLS, low=1)
+    graphs: int = option(100, "graphs per generator", low=1)
+    nodes: tuple[int, int] = option((20, 60), "node range lo,hi", low=1, metavar="LO,HI")
+    epochs: int = option(1, "training epochs of each graph's RNN", low=0)
+    train_examples: int = option(5000, "training examples", low=1)
+    lr: float = option(3e-3, "learning rate", low=1e-12)
+    batch_size: int = option(64, "training batch size", low=1)
+    clip: float = option(1.0, "gradient-norm clipping", low=0.0)
+    noise_graphs: int = option(5, "graphs per generator trained again to measure training "
+                               "noise", low=0)
+    noise_seeds: int = option(3, "extra trainings of each", low=1)
+
+    def check(self) -> None:
+        super().check()
+        self.nodes = tuple(self.nodes)
+        if len(self.nodes) != 2 or self.nodes[0] > self.nodes[1]:
+            raise ValueError(f"--nodes must be a range lo,hi with lo <= hi, got {self.nodes}")
+
+
+@dataclass(kw_only=True)
+class PredictRun(Output):
+    """rewire predict: structural performance prediction from the priors' rows."""
+    rows: str = option(help="a results.json whose rows carry graph properties",
+                       positional=True)
+
+
+@dataclass(kw_only=True)
+class ReportRun(Config):
+    """rewire report: per-layer counts of -1, 0, +1 of a saved model."""
+    model: str = option(help="model.pt or model.rwt", positional=True)
+    json: bool = option(False, "print JSON rows instead of a table")

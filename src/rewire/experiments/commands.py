@@ -1,0 +1,143 @@
+"""What each command of the command line runs, given its checked config (``rewire.configs``),
+and the lines it prints at the end. One function per command, named after it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import configs as C
+from .executor import setup_process
+
+__all__ = ["siren", "sweep", "sense", "neighbours", "freenet", "freenet_table",
+           "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report"]
+
+
+def _table(out) -> None:
+    print((Path(out) / "table.md").read_text())
+    print(f"results in {out}/results.json")
+
+
+def siren(cfg: C.SirenRun) -> None:
+    from ..sparse import format_report
+    from .siren_run import run_siren
+
+    setup_process()
+    r = run_siren(cfg)
+    print(format_report(r["layers"]))
+    print(f"test accuracy {r['test_accuracy']:.4f} at sparsity {r['sparsity']:.4f}; "
+          f"packed model {r['packed_bytes']} bytes vs float32 state_dict "
+          f"{r['float32_bytes']} bytes ({r['float32_bytes'] / r['packed_bytes']:.1f}x); "
+          f"results in {cfg.out}/results.json")
+
+
+def sweep(cfg: C.SweepRun) -> None:
+    from .psiren_sweep import run_sweep
+
+    setup_process()
+    s = run_sweep(cfg)
+    for r in s["by_sparsity"]:
+        print(f"sparsity {r['sparsity']:.2f}: test {r['mean']:.4f} ± {r['std']:.4f} "
+              f"({r['seeds']} seeds)")
+
+
+def sense(cfg: C.SenseRun) -> None:
+    from .sense_run import run_sense_experiment
+
+    setup_process()
+    r = run_sense_experiment(cfg, cfg.out)
+    print(f"{r['init']} start, sparsity {r['sparsity']:.3f}: val {r['start_val_accuracy']:.4f}"
+          f" -> {r['final_val_accuracy']:.4f}, test {r['start_test_accuracy']:.4f} -> "
+          f"{r['final_test_accuracy']:.4f} ({r['neighbours_scored']} neighbours scored); "
+          f"results in {cfg.out}/results.json")
+
+
+def neighbours(cfg: C.NeighboursRun) -> None:
+    from .neighbours_view import run_neighbours
+
+    setup_process()
+    s = run_neighbours(cfg)
+    print(f"original {s['split']} accuracy {s['original_accuracy']:.4f}")
+    for layer, r in s["layers"].items():
+        print(f"{layer:14} {r['neighbours']} first neighbours: mean {r['mean']:.4f}, "
+              f"range {r['min']:.4f}-{r['max']:.4f}, better {r['fraction_better']:.1%}")
+
+
+def freenet(cfg: C.FreeNetRun) -> None:
+    from .freenet_run import run_freenet
+
+    setup_process()
+    r = run_freenet(cfg, cfg.out)
+    print(f"FreeNet(k={r['k']}) on {r['dataset']}: test {r['freenet_test_accuracy']:.4f}, "
+          f"{r['freenet_params']} parameters, {r['live_edges']}/{r['dense_edges']} live edges, "
+          f"depth {r['depth']}, {r['graph_updates']} graph updates")
+    if "fcnn_test_accuracy" in r:
+        print(f"matched FCNN (width {r['fcnn_width']}): test {r['fcnn_test_accuracy']:.4f}, "
+              f"{r['fcnn_params']} parameters")
+    print(f"results in {cfg.out}/results.json")
+
+
+def freenet_table(cfg: C.FreeNetTableRun) -> None:
+    from .freenet_run import run_table
+
+    setup_process()
+    run_table(cfg)
+    _table(cfg.out)
+
+
+def freenet_theorem(cfg: C.TheoremRun) -> None:
+    from .freenet_theorem import polynomial_check
+
+    setup_process()
+    r = polynomial_check(cfg.k, cfg.steps, cfg.seeds, out=cfg.out)
+    for name, mse in r["mse"].items():
+        print(f"{name:16} MSE {mse:.4g}")
+    print(f"FreeNet / best layered ({r['best_layered']}): {r['freenet_vs_best_layered']:.3f}; "
+          f"results in {cfg.out}/results.json")
+
+
+def prune_ffn(cfg: C.PruneFFNConfig) -> None:
+    from .prune_ffn import run_prune_ffn
+
+    setup_process()
+    run_prune_ffn(cfg, cfg.out, cfg.workers, cfg.ray_address)
+    _table(cfg.out)
+
+
+def prune_rnn(cfg: C.PruneRNNConfig) -> None:
+    from .prune_rnn import run_prune_rnn
+
+    setup_process()
+    run_prune_rnn(cfg, cfg.out, cfg.workers, cfg.ray_address)
+    _table(cfg.out)
+
+
+def priors(cfg: C.PriorsConfig) -> None:
+    from .priors import run_priors
+
+    setup_process()
+    run_priors(cfg, cfg.out, cfg.workers, cfg.ray_address)
+    _table(cfg.out)
+
+
+def predict(cfg: C.PredictRun) -> None:
+    from .priors import summarize_priors
+
+    src = Path(cfg.rows)
+    if not src.is_file():
+        raise ValueError(f"{cfg.rows}: no such results file")
+    try:
+        data = json.loads(src.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"{cfg.rows}: not a JSON results file") from None
+    if not isinstance(data, dict) or not data.get("rows"):
+        raise ValueError(f"{cfg.rows} has no rows (expected a priors results.json)")
+    summarize_priors(data["rows"] + data.get("repeat_rows", []), cfg.out)
+    _table(cfg.out)
+
+
+def report(cfg: C.ReportRun) -> None:
+    from ..sparse import format_report, load_ternary, sparsity_report
+
+    rows = sparsity_report(load_ternary(cfg.model))
+    print(json.dumps(rows, indent=1) if cfg.json else format_report(rows))
