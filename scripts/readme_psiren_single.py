@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 
 from rewire.data import load_dataset
-from rewire.sparse import load_ternary, read_wiring
+from rewire.models import load_model
+from rewire.sparse import read_wiring
 from rewire.train import predict
 
 p = argparse.ArgumentParser()
@@ -22,8 +23,8 @@ p.add_argument("--data-dir", default=None)
 a = p.parse_args()
 
 res = json.loads((a.run / "results.json").read_text())
-full = load_ternary(a.run / "model.pt")
-packed = load_ternary(a.run / "model.rwt")
+full = load_model(a.run / "model.pt")
+packed = load_model(a.run / "model.rwt")
 test = load_dataset(res["dataset"], a.data_dir).test
 same = bool(torch.equal(predict(full, test.x), predict(packed, test.x)))
 wa, wb = read_wiring(full), read_wiring(packed)

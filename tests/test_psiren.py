@@ -5,7 +5,7 @@ import pytest
 from rewire.cli import main
 from rewire.configs import SirenConfig
 from rewire.experiments.siren_run import run_siren
-from rewire.sparse import load_packed
+from rewire.models import load_model
 from rewire.train import predict
 
 
@@ -35,7 +35,7 @@ def test_packed_model_reloads_to_identical_predictions(digits_run):
     out, r = digits_run
     from rewire.data import load_dataset
 
-    model = load_packed(out / "model.rwt")
+    model = load_model(out / "model.rwt")
     x = load_dataset("digits").test.x
     acc = float((predict(model, x).argmax(1) == load_dataset("digits").test.y).float().mean())
     assert acc == pytest.approx(r["test_accuracy"])
@@ -108,3 +108,41 @@ def test_run_folder_accepts_options_added_later_at_their_default(tmp_path):
         RunFolder(tmp_path, {"k": 30, "dropout": 0.2}, defaults={"dropout": 0.0})
     with pytest.raises(ValueError, match="differs in dropout"):
         RunFolder(tmp_path, {"k": 30, "dropout": 0.0})  # not declared as added later
+
+
+SMALL = ["siren", "--dataset", "digits", "--sparsity", "0.8", "--epochs", "2,2,1,2",
+         "--limit", "600"]
+
+
+def test_same_seed_same_bytes_and_a_killed_run_resumes_to_them(tmp_path, monkeypatch, capsys):
+    """results.json holds no wall time (timing.json does), so two runs give the same bytes;
+    a run killed between a checkpoint and its log line resumes to the same bytes too."""
+    from rewire.train import loop
+
+    assert main([*SMALL, "--out", str(tmp_path / "a")]) == 0
+    assert main([*SMALL, "--out", str(tmp_path / "b")]) == 0
+    first = (tmp_path / "a" / "results.json").read_bytes()
+    assert (tmp_path / "b" / "results.json").read_bytes() == first
+
+    real, calls = loop.append_jsonl, []
+
+    def killed(path, record):
+        calls.append(record)
+        if len(calls) == 4:  # the 4th epoch's checkpoint is written, its log line is not
+            raise KeyboardInterrupt
+        real(path, record)
+    monkeypatch.setattr(loop, "append_jsonl", killed)
+    assert main([*SMALL, "--out", str(tmp_path / "c")]) == 130
+    assert not (tmp_path / "c" / "results.json").exists()
+    monkeypatch.setattr(loop, "append_jsonl", real)
+    assert main([*SMALL, "--out", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "results.json").read_bytes() == first
+    logged = [json.loads(x) for x in (tmp_path / "c" / "metrics.jsonl").read_text().split("\n")
+              if x]
+    assert [(r["stage"], r["epoch"]) for r in logged] == [
+        ("dense", 1), ("dense", 2), ("sparsify", 1), ("sparsify", 2), ("finetune", 1),
+        ("ternary", 1), ("ternary", 2)]  # every epoch once, the lost line restored
+    timing = json.loads((tmp_path / "c" / "timing.json").read_text())
+    assert timing["sessions"] == 2 and timing["seconds"] > 0
+    assert "resuming" in capsys.readouterr().err
+    assert (tmp_path / "c" / "curves.png").stat().st_size > 10_000

@@ -4,7 +4,8 @@ import pytest
 
 from rewire.configs import SirenConfig
 from rewire.experiments.siren_run import run_siren
-from rewire.sparse import is_ternary, load_packed
+from rewire.models import load_model
+from rewire.sparse import is_ternary
 
 
 @pytest.mark.slow
@@ -15,7 +16,7 @@ def test_pure_ternary_mnist_cnn(shared_data, tmp_path, sparsity, floor):
     assert r["test_accuracy"] >= floor
     for layer in r["layers"]:
         assert layer["zero"] == round(sparsity * layer["weights"])
-    model = load_packed(tmp_path / "model.rwt")
+    model = load_model(tmp_path / "model.rwt")
     assert is_ternary(model)
     assert model.conv1.bias is None and model.fc.bias is None
     if sparsity == 0.9:

@@ -1,7 +1,7 @@
 import json
 
-from rewire.experiments.psiren_sweep import run_sweep
 from rewire.configs import SweepRun
+from rewire.experiments.psiren_sweep import run_sweep
 
 
 def test_sweep_shares_dense_training_and_resumes(tmp_path):

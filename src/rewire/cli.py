@@ -1,16 +1,9 @@
-"""Command line, generated from the experiment configs (``rewire/configs.py``).
-
-    rewire siren --dataset digits --sparsity 0.9 --out runs/digits
-    rewire sense --dataset mnist --data-dir ../shared/data --out runs/sense
-    rewire report runs/digits/model.rwt
-
-Each config field is one option: its type, default, help, choices and bounds come from the
-dataclass, so a command offers exactly what its experiment takes and every value is checked
-before anything is written. Every command also takes ``--config FILE`` (JSON or TOML; flags
-given on the command line win) and ``--print-config``. A user error is one line and exit code
-2; a failure inside rewire is one line naming the file that holds the traceback (exit 1);
-Ctrl-C exits 130 and the run resumes when the same command is run again. Building the parser
-imports no torch, so ``rewire --help`` is instant.
+"""Command line, generated from the experiment configs (``rewire/configs.py``): each config
+field is one option (type, default, help, choices, bounds), checked before anything is
+written; every command also takes ``--config FILE`` (JSON or TOML) and ``--print-config``.
+A user error is one line and exit code 2; a failure inside rewire is one line naming the
+file that holds its traceback (exit 1); Ctrl-C exits 130 (re-run to resume). Building the
+parser imports no torch, so ``rewire --help`` is instant.
 """
 
 from __future__ import annotations
@@ -45,34 +38,30 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not usage + message
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: error: {message}")
 
 
-def _scalar(kind):
-    names = {int: "integer", float: "number", str: "text"}
-    conv = {int: int, float: float, str: str}[kind]
+SCALARS = {int: ("integer", int), float: ("number", float), str: ("text", str)}
 
-    def parse(text: str):
-        return conv(text)
-    parse.__name__ = names[kind]
-    return parse
+
+def _named(name: str, fn):
+    fn.__name__ = name  # argparse says "invalid <name> value"
+    return fn
 
 
 def _converter(f, kind):
     """Text -> value for one field: scalars, comma-separated lists, or the field's parser."""
     if f.metadata.get("parse"):
-        return f.metadata["parse"]
+        return _named(f.name.replace("_", " "), lambda text: f.metadata["parse"](text))
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     if typing.get_origin(kind) not in (list, tuple) and len(args) == 1:
         kind = args[0]  # X | None
     if typing.get_origin(kind) in (list, tuple):
-        item = _scalar(typing.get_args(kind)[0])
-
-        def parse(text: str):
-            return [item(v) for v in text.split(",") if v.strip()]
-        parse.__name__ = f"comma-separated {item.__name__}"
-        return parse
-    return _scalar(kind)
+        name, item = SCALARS[typing.get_args(kind)[0]]
+        return _named(f"comma-separated {name}",
+                      lambda text: [item(v) for v in text.split(",") if v.strip()])
+    name, conv = SCALARS[kind]
+    return _named(name, lambda text: conv(text))
 
 
 def _shown(value) -> str:
@@ -159,7 +148,7 @@ def parse_config(argv: list[str] | None = None):
     missing = [f.name for f in fields(cls) if f.metadata.get("required")
                and values.get(f.name) is None]
     if missing:
-        raise UsageError(f"rewire {command}: the following arguments are required: "
+        raise UsageError(f"rewire {command}: error: the following arguments are required: "
                          f"{', '.join('--' + m.replace('_', '-') for m in missing)}")
     try:
         return command, cls(**values), show
@@ -168,9 +157,9 @@ def parse_config(argv: list[str] | None = None):
 
 
 def _only_config(out: str) -> bool:
-    """True when ``out`` holds nothing but a config.json (no work to keep)."""
+    """True when ``out`` holds nothing but its config and timing (no work to keep)."""
     files = [p for p in Path(out).rglob("*") if p.is_file()]
-    return all(p.name == "config.json" for p in files)
+    return all(p.name in ("config.json", "timing.json") for p in files)
 
 
 def _crash_file() -> str:
@@ -193,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
 
         getattr(commands, command.replace("-", "_"))(cfg)
         return 0
-    except (UsageError, *USER_ERRORS) as exc:
+    except UsageError as exc:
+        code = 2
+        print(exc, file=sys.stderr)
+    except USER_ERRORS as exc:
         code, msg = 2, exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rewire: error: {msg}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..progress import say
 from .readers import read_cifar_batches, read_idx, read_npz
 from .reber import encode, generate_reber, read_reber_csv
-from .sources import DataError, data_dirs, default_cache, fetch
+from .sources import DataError, data_dirs, default_cache, fetch, find_local
 
 __all__ = ["Split", "Splits", "DATASETS", "load_dataset"]
 
@@ -38,6 +39,7 @@ class Splits:
     val: Split
     test: Split
     num_classes: int
+    note: str = ""  # how the splits were made when it is not the dataset's own protocol
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -68,21 +70,41 @@ def _mnist_like(folder: str):
     return load
 
 
+def _test_file_note(name: str, n: int) -> str:
+    return (f"{name}: the official training files were not found, so the official test file "
+            f"({n} images) is split 80/20 (fixed seed) into this run's training and test "
+            f"parts; numbers are not comparable with the official protocol")
+
+
+def _official_or_split(folder: str, train: str, test: str, data_dir, download, name: str):
+    """The official train / test files when a data folder has the training files; else the
+    test file split 80/20 with a note saying so."""
+    if find_local(f"{folder}/{train}-images-idx3-ubyte.gz", data_dir) is not None:
+        return (*_idx_pair(folder, train, data_dir, download),
+                *_idx_pair(folder, test, data_dir, download), "")
+    x, y = _idx_pair(folder, test, data_dir, download)
+    return (*_holdout(x, y, test_fraction=0.2), _test_file_note(name, len(y)))
+
+
 def _emnist(split: str):
-    """EMNIST: only the official *test* files are distributed here, so the project splits
-    the test file 80/20 (fixed seed) into its own train and test parts. Images are stored
-    transposed in the official files; they are turned upright."""
+    """EMNIST: the official files when present; the shared data hold only the *test* files,
+    which are then split 80/20. Images are stored transposed in the official files; they are
+    turned upright."""
 
     def load(data_dir, download):
-        x, y = _idx_pair("emnist", f"emnist-{split}-test", data_dir, download)
-        return _holdout(np.ascontiguousarray(x.transpose(0, 1, 3, 2)), y, test_fraction=0.2)
+        xtr, ytr, xte, yte, note = _official_or_split(
+            "emnist", f"emnist-{split}-train", f"emnist-{split}-test", data_dir, download,
+            f"emnist-{split}")
+
+        def upright(x):
+            return np.ascontiguousarray(x.transpose(0, 1, 3, 2))
+        return upright(xtr), ytr, upright(xte), yte, note
 
     return load
 
 
 def _kmnist(data_dir, download):
-    x, y = _idx_pair("kmnist", "t10k", data_dir, download)
-    return _holdout(x, y, test_fraction=0.2)
+    return _official_or_split("kmnist", "train", "t10k", data_dir, download, "kmnist")
 
 
 def _cifar10(data_dir, download):
@@ -178,7 +200,7 @@ def load_dataset(
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     loader, num_classes = DATASETS[name]
-    xtr, ytr, xte, yte = loader(data_dir, download)
+    xtr, ytr, xte, yte, *note = loader(data_dir, download)
     perm = np.random.default_rng(split_seed).permutation(len(ytr))
     if limit is not None:
         perm = perm[: int(limit)]
@@ -188,6 +210,13 @@ def load_dataset(
     def split(x, y):
         return Split(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y))
 
+    note = note[0] if note else ""
+    if note and note not in _SAID:
+        _SAID.add(note)
+        say(note)
     return Splits(name, split(xtr[tr], ytr[tr]), split(xtr[va], ytr[va]), split(xte, yte),
-                  num_classes)
+                  num_classes, note)
+
+
+_SAID: set[str] = set()
 

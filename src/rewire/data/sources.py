@@ -15,10 +15,11 @@ import shutil
 import tarfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DataError", "FILES", "data_dirs", "fetch", "sha256sum"]
+__all__ = ["DataError", "FILES", "data_dirs", "fetch", "find_local", "sha256sum"]
 
 
 class DataError(ValueError):
@@ -31,6 +32,9 @@ class Source:
 
     ``archive`` names a download that holds this file as a member (EMNIST ships as one zip,
     CIFAR-10 as one tarball); ``archive_md5`` is that archive's published ``md5``.
+    ``content_sha256`` is the SHA-256 of a ``.gz`` file's decompressed content: a file
+    compressed again, or kept uncompressed (``…-ubyte`` without ``.gz``, as other libraries
+    keep them), is accepted when its content is right.
     """
 
     path: str
@@ -39,6 +43,38 @@ class Source:
     archive: str | None = None
     member: str | None = None
     archive_md5: str | None = None
+    content_sha256: str | None = None
+
+
+# SHA-256 of the decompressed IDX files (the same bytes however they are compressed)
+_CONTENT = {
+    "mnist/t10k-images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "mnist/t10k-labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    "mnist/train-images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "mnist/train-labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "fashion-mnist/t10k-images":
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "fashion-mnist/t10k-labels":
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    "fashion-mnist/train-images":
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "fashion-mnist/train-labels":
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "kmnist/t10k-images": "76fbd229ce87db80dd281af5e6670de4ad0e42fb30a7bd643972994c47c1f42e",
+    "kmnist/t10k-labels": "a11dc742be8e781a40a92f53d6a4957e7b7d36df2faa097659131ebfd8fd60c6",
+    "emnist/emnist-byclass-test-images":
+        "385559d7d5c96f49cd6b55b3e9e76d7ecbf568897b6067e8cac8f1ffc2f50f81",
+    "emnist/emnist-byclass-test-labels":
+        "842d01413932b3ce7afbc9990376a16f8880a212bb42d66fa2922b4218cf300a",
+    "emnist/emnist-mnist-test-images":
+        "0a5442aeabc1ec6cf0a8335d81debf853b46a7570f5d93805a4d6ef8b7281063",
+    "emnist/emnist-mnist-test-labels":
+        "a0ffd2d4ce92418e020d53cf36f2b6c154c4f59344098a5e8d3c6e588109f0a0",
+}
+
+
+def _content(path: str) -> str | None:
+    return _CONTENT.get(path.removesuffix(".gz").rsplit("-idx", 1)[0])
 
 
 _MNIST = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
@@ -52,13 +88,15 @@ _REBER = ("https://raw.githubusercontent.com/innvariant/sparsity-experiments-202
           "ff2109d6730959413a0dde6bd230d0e2c81d04cd/rnn/dataset/")
 
 
-def _idx(folder: str, name: str, sha: str, bases: tuple[str, ...]) -> Source:
-    return Source(f"{folder}/{name}", sha, tuple(b + name for b in bases))
+def _idx(folder: str, name: str, sha: str | None, bases: tuple[str, ...]) -> Source:
+    path = f"{folder}/{name}"
+    return Source(path, sha, tuple(b + name for b in bases), content_sha256=_content(path))
 
 
 def _emnist(name: str, sha: str | None) -> Source:
-    return Source(f"emnist/{name}", sha, archive=_EMNIST_ZIP, member=f"gzip/{name}",
-                  archive_md5=_EMNIST_MD5)
+    path = f"emnist/{name}"
+    return Source(path, sha, archive=_EMNIST_ZIP, member=f"gzip/{name}",
+                  archive_md5=_EMNIST_MD5, content_sha256=_content(path))
 
 
 FILES: dict[str, Source] = {
@@ -84,6 +122,12 @@ FILES: dict[str, Source] = {
              "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5", _KMNIST),
         _idx("kmnist", "t10k-labels-idx1-ubyte.gz",
              "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c", _KMNIST),
+        # official training files: read when a data folder has them (no published SHA-256;
+        # the IDX header and sizes are checked), else the test file is split (see datasets)
+        _idx("kmnist", "train-images-idx3-ubyte.gz", None, _KMNIST),
+        _idx("kmnist", "train-labels-idx1-ubyte.gz", None, _KMNIST),
+        *[_emnist(f"emnist-{s}-train-{kind}-idx{d}-ubyte.gz", None)
+          for s in ("byclass", "mnist") for kind, d in (("images", 3), ("labels", 1))],
         _emnist("emnist-byclass-test-images-idx3-ubyte.gz",
                 "5ec835bd5d5b1a66378a132e727fef20fe994b3cc666899befcca5ac766f50cd"),
         _emnist("emnist-byclass-test-labels-idx1-ubyte.gz",
@@ -134,27 +178,56 @@ def sha256sum(path: Path) -> str:
 _VERIFIED: set[tuple[str, float, int]] = set()
 
 
+def _content_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open_maybe_gz(path) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _verify(path: Path, source: Source) -> Path:
-    """Check a file's SHA-256 once per process (keyed by path, mtime and size)."""
-    if source.sha256 is None:
+    """Check a file once per process (keyed by path, mtime and size): its SHA-256, or else
+    the SHA-256 of its decompressed content (a file compressed differently, or not at all)."""
+    if source.sha256 is None and source.content_sha256 is None:
         return path
     st = path.stat()
     key = (str(path), st.st_mtime, st.st_size)
-    if key not in _VERIFIED:
-        got = sha256sum(path)
-        if got != source.sha256:
-            raise DataError(
-                f"{path}: checksum mismatch (sha256 {got[:12]}…, expected "
-                f"{source.sha256[:12]}…); the file is corrupt or truncated: delete it and retry"
-            )
+    if key in _VERIFIED:
+        return path
+    if path.suffix == ".gz" and source.sha256 and sha256sum(path) == source.sha256:
         _VERIFIED.add(key)
+        return path
+    if source.content_sha256 is None:
+        raise DataError(f"{path}: checksum mismatch (expected sha256 {source.sha256[:12]}…); "
+                        f"the file is corrupt or truncated: delete it and retry")
+    try:
+        got = _content_sha256(path)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: cannot decompress ({exc}); the file is corrupt or "
+                        f"truncated: delete it and retry") from None
+    if got != source.content_sha256:
+        raise DataError(f"{path}: its content differs from the canonical file (sha256 "
+                        f"{got[:12]}…, expected {source.content_sha256[:12]}…); it is "
+                        f"corrupt or another version: delete it and retry")
+    _VERIFIED.add(key)
     return path
+
+
+def find_local(relpath: str, data_dir=None) -> Path | None:
+    """The first local copy of ``relpath`` (or of its uncompressed form), unverified."""
+    for d in data_dirs(data_dir):
+        for candidate in (d / relpath, d / relpath.removesuffix(".gz")):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def fetch(relpath: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return a verified local path for the data file ``relpath`` (a key of ``FILES``).
 
-    Looks in each folder of :func:`data_dirs`; downloads into the cache when allowed.
+    Looks in each folder of :func:`data_dirs` (for ``x.gz``, also for ``x``); downloads into
+    the cache when allowed. A ``data_dir`` that does not exist is an error, not a download.
 
     Raises:
         DataError: the file is corrupt, or absent and cannot be downloaded.
@@ -162,16 +235,16 @@ def fetch(relpath: str, data_dir: str | os.PathLike | None = None, download: boo
     source = FILES.get(relpath)
     if source is None:
         raise DataError(f"unknown data file {relpath!r}")
-    dirs = data_dirs(data_dir)
-    for d in dirs:
-        if (d / relpath).is_file():
-            return _verify(d / relpath, source)
     if data_dir is not None and not Path(data_dir).is_dir():
-        where = f"data folder {data_dir} does not exist"
-    else:
-        where = f"{relpath} not found in " + ", ".join(str(d) for d in dirs)
+        raise DataError(f"data folder {data_dir} does not exist")
+    dirs = data_dirs(data_dir)
+    local = find_local(relpath, data_dir)
+    if local is not None:
+        return _verify(local, source)
+    where = f"{relpath} not found in " + ", ".join(str(d) for d in dirs)
     if not download:
-        raise DataError(f"{where}; downloading is off (pass a data folder with --data-dir)")
+        hint = "" if data_dir else " (pass a data folder with --data-dir)"
+        raise DataError(f"{where}; downloading is off{hint}")
     target = dirs[-1] / relpath
     try:
         _download(source, target)
@@ -229,4 +302,7 @@ def _extract(archive: Path, member: str, target: Path) -> None:
 
 
 def open_maybe_gz(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    """Open a file, decompressing it when it is gzip (by its magic bytes, not its name)."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")

@@ -121,7 +121,7 @@ def priors(cfg: C.PriorsConfig) -> None:
 
 
 def predict(cfg: C.PredictRun) -> None:
-    from .priors import summarize_priors
+    from .priors import PREDICT_FEATURES, summarize_priors
 
     src = Path(cfg.rows)
     if not src.is_file():
@@ -132,12 +132,24 @@ def predict(cfg: C.PredictRun) -> None:
         raise ValueError(f"{cfg.rows}: not a JSON results file") from None
     if not isinstance(data, dict) or not data.get("rows"):
         raise ValueError(f"{cfg.rows} has no rows (expected a priors results.json)")
+    needed = {"graph_seed", "cell", "generator", "test_accuracy", *PREDICT_FEATURES}
+    for i, row in enumerate(data["rows"] + data.get("repeat_rows", [])):
+        missing = needed - set(row) if isinstance(row, dict) else needed
+        if missing:
+            raise ValueError(f"{cfg.rows}: row {i} lacks {', '.join(sorted(missing)[:4])}"
+                             f"{' ...' if len(missing) > 4 else ''}; expected the rows of a "
+                             f"'rewire priors' results.json")
     summarize_priors(data["rows"] + data.get("repeat_rows", []), cfg.out)
     _table(cfg.out)
 
 
 def report(cfg: C.ReportRun) -> None:
-    from ..sparse import format_report, load_ternary, sparsity_report
+    from ..sparse import format_report, packed_report, sparsity_report
 
-    rows = sparsity_report(load_ternary(cfg.model))
+    if Path(cfg.model).suffix == ".rwt":
+        rows = packed_report(cfg.model)  # counts need no model: any .rwt, a user's too
+    else:
+        from ..models import load_model
+
+        rows = sparsity_report(load_model(cfg.model))
     print(json.dumps(rows, indent=1) if cfg.json else format_report(rows))

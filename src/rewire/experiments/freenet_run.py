@@ -66,7 +66,7 @@ def run_freenet(cfg: FreeNetRun, out=None, progress: bool = True) -> dict:
     live = LiveFreeNet.from_model(net)
     res = {
         "dataset": cfg.dataset, "k": cfg.k, "seed": cfg.seed, "epsilon": cfg.epsilon,
-        "epochs": cfg.epochs,
+        "epochs": cfg.epochs, **({"data_note": data.note} if data.note else {}),
         "freenet_test_accuracy": evaluate(net, data.test)["accuracy"],
         "freenet_val_accuracy": max(r["val_accuracy"] for r in history),
         "freenet_params": dense_params, "freenet_live_params": count_params(net),

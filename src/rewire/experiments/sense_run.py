@@ -16,14 +16,13 @@ import torch
 from ..configs import SEARCHABLE, SenseRun, SirenConfig, identity
 from ..data import load_dataset
 from ..files import append_jsonl, read_jsonl, write_text
-from ..models import create_model, model_spec
+from ..models import create_model, load_model, model_spec
 from ..runs import RunFolder
 from ..search.evaluator import check_device, check_swappable, read_ternary
 from ..search.moves import max_neighbours
 from ..search.sense import SenseConfig, resolve_neighbours, run_sense, with_wiring
 from ..sparse import (
     is_ternary,
-    load_ternary,
     random_wiring,
     save_packed,
     ternarize,
@@ -39,11 +38,7 @@ LAYER_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple",
 
 def load_start_model(path: str, input_shape, num_classes: int):
     """A saved ternary model (``model.pt`` of a run, or ``.rwt``), checked against the data."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"model file {path} not found (give 'random', 'psiren' or a model "
-                         f"file)")
-    model = load_ternary(p)
+    model = load_model(path)
     spec = model_spec(model)
     if list(spec["input_shape"]) != list(input_shape) or spec["num_classes"] != num_classes:
         raise ValueError(f"{path}: a {spec['name']} for inputs {tuple(spec['input_shape'])} "
@@ -65,7 +60,10 @@ def _start(cfg: SenseRun, data, run_dir, progress):
         run_siren(SirenConfig(dataset=cfg.dataset, sparsity=cfg.sparsity, seed=cfg.seed,
                               data_dir=cfg.data_dir), run_dir / "psiren", data=data,
                   progress=progress)
-        return load_ternary(run_dir / "psiren" / "model.rwt"), "psiren"
+        return load_model(run_dir / "psiren" / "model.rwt"), "psiren"
+    if not Path(cfg.init).is_file():
+        raise ValueError(f"--init {cfg.init}: no such model file (give 'random', 'psiren' or "
+                         f"a model file)")
     model = load_start_model(cfg.init, data.input_shape, data.num_classes)
     return model, "psiren" if "psiren" in str(cfg.init) else "file"
 
@@ -108,6 +106,7 @@ def run_sense_experiment(cfg: SenseRun, out=None, progress: bool = True, note=pr
         "seconds": r["history"][-1]["seconds"] if r["history"] else 0.0,
         "backprop": backprop,
         "start_counts": start.counts(), "final_counts": r["wiring"].counts(),
+        **({"data_note": data.note} if data.note else {}),
     }
     run.write_results(results)
     plot_climb(r["history"], results, run.file("climb.png"))

@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..configs import SirenConfig
-from ..data import Splits
+from ..data import Splits, load_dataset
 from ..files import atomic_torch_save, read_json, read_jsonl
 from ..progress import say
 from ..runs import RunFolder
@@ -27,6 +27,8 @@ def run_siren(cfg: SirenConfig, out=None, data: Splits | None = None,
     """Run p-SIREN into ``out`` (default ``cfg.out``); returns ``results.json``'s record.
     A finished run is read back, not re-run."""
     out = Path(out or cfg.out)
+    data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download,
+                                limit=cfg.limit)  # a data error leaves no folder behind
     config = {f.name: getattr(cfg, f.name) for f in fields(SirenConfig)}
     run = RunFolder(out, {"experiment": "psiren", **config},
                     defaults={"bias": False, "scale": False})
@@ -35,14 +37,16 @@ def run_siren(cfg: SirenConfig, out=None, data: Splits | None = None,
         return read_json(run.file("results.json"))
     if run.resumed:
         say(f"{out}: resuming from its checkpoints", progress)
-    model, results = run_psiren(cfg, data, workdir=run.path, dense_checkpoint=dense_checkpoint,
-                                log=run.metrics, progress=progress)
+    try:
+        model, results = run_psiren(cfg, data, workdir=run.path, log=run.metrics,
+                                    dense_checkpoint=dense_checkpoint, progress=progress)
+    finally:
+        run.add_time()  # also when interrupted: seconds add up across sessions
     atomic_torch_save({"spec": model.rewire_spec, "state_dict": model.state_dict()},
                       run.file("model.pt"))
     packed = save_packed(model, run.file("model.rwt"))
     results.update(packed_bytes=packed["packed_bytes"], float32_bytes=packed["float32_bytes"])
     run.write_results(results)
-    run.add_time()
     plot_curves(read_jsonl(run.metrics), results, run.file("curves.png"))
     return results
 

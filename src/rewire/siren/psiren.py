@@ -109,4 +109,5 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None, workdir=None,
         "target_sparsity": cfg.sparsity, "sparsity": final["sparsity"],
         "test_accuracy": final["test_accuracy"], "val_accuracy": final["val_accuracy"],
         "steps": steps, "layers": sparsity_report(model), "epochs": list(cfg.epochs),
+        **({"data_note": data.note} if data.note else {}),
     }

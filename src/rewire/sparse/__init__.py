@@ -1,6 +1,13 @@
 """Sparsity and ternarization on standard torch layers; the wiring type."""
 
-from .export import load_packed, load_ternary, pack_ternary, save_packed, unpack_ternary
+from .export import (
+    load_packed,
+    pack_ternary,
+    packed_report,
+    read_packed,
+    save_packed,
+    unpack_ternary,
+)
 from .masks import (
                     Mask,
                     get_mask,
@@ -17,6 +24,7 @@ from .ternary import Ternary, is_ternary, ternarize
 from .wiring import Wiring, random_wiring, read_wiring, write_wiring
 
 __all__ = ["Mask", "Ternary", "Wiring", "format_report", "get_mask", "is_sparse", "is_ternary",
-           "layer_param", "load_packed", "load_ternary", "masks", "pack_ternary",
-           "prunable_weights", "random_wiring", "read_wiring", "save_packed", "set_mask",
-           "sparsify", "sparsity", "sparsity_report", "ternarize", "unpack_ternary", "write_wiring"]
+           "layer_param", "load_packed", "masks", "pack_ternary", "packed_report",
+           "prunable_weights", "random_wiring", "read_packed", "read_wiring", "save_packed",
+           "set_mask", "sparsify", "sparsity", "sparsity_report", "ternarize", "unpack_ternary",
+           "write_wiring"]

@@ -25,8 +25,8 @@ from .masks import prunable_weights
 from .ternary import is_ternary, ternarize
 from .wiring import Wiring, read_wiring, write_wiring
 
-__all__ = ["pack_ternary", "unpack_ternary", "save_packed", "load_packed", "load_ternary",
-           "float32_bytes"]
+__all__ = ["pack_ternary", "unpack_ternary", "save_packed", "read_packed", "load_packed",
+           "packed_report", "float32_bytes"]
 
 MAGIC = b"RWT1"
 
@@ -111,50 +111,62 @@ def save_packed(model: nn.Module, path: str | os.PathLike) -> dict:
     return {"packed_bytes": len(blob), "float32_bytes": float32_bytes(model)}
 
 
-def load_packed(path: str | os.PathLike, model: nn.Module | None = None) -> nn.Module:
-    """Load a packed ternary model; builds it from its stored spec when ``model`` is None."""
-    blob = Path(path).read_bytes()
-    if blob[:4] != MAGIC:
-        raise ValueError(f"{path}: not a rewire packed model (bad magic)")
-    (n,) = struct.unpack("<I", blob[4:8])
-    header = json.loads(blob[8 : 8 + n])
-    if model is None:
-        from ..models import create_model
+def read_packed(path: str | os.PathLike) -> tuple[dict | None, Wiring, dict]:
+    """``(spec, wiring, extra tensors)`` of a packed file; no model needed.
 
-        spec = header["spec"]
-        if spec is None:
-            raise ValueError(f"{path}: no model spec stored; pass the model to load into")
-        model = create_model(spec["name"], spec["input_shape"], spec["num_classes"],
-                             **spec["options"])
-    ternarize(model)
+    Raises:
+        ValueError: a missing, truncated or foreign file, in one line.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{path}: no such model file")
+    blob = p.read_bytes()
+    if blob[:4] != MAGIC:
+        raise ValueError(f"{path}: not a rewire packed model (.rwt); it does not start with "
+                         f"{MAGIC!r}")
+    try:
+        (n,) = struct.unpack("<I", blob[4:8])
+        header = json.loads(blob[8 : 8 + n])
+        sizes = [e["nbytes"] for e in header["layers"].values()]
+        sizes += [e["nbytes"] for e in header["extra"].values()]
+    except (struct.error, ValueError, KeyError, TypeError, AttributeError):
+        raise ValueError(f"{path}: truncated or corrupt .rwt header") from None
+    if len(blob) != 8 + n + sum(sizes):
+        raise ValueError(f"{path}: truncated or corrupt .rwt file ({len(blob)} bytes, the "
+                         f"header describes {8 + n + sum(sizes)})")
     pos = 8 + n
     wiring = Wiring()
-    for name, entry in header["layers"].items():
-        wiring[name] = unpack_ternary(blob[pos : pos + entry["nbytes"]], entry)
-        pos += entry["nbytes"]
-    write_wiring(model, wiring)
+    try:
+        for name, entry in header["layers"].items():
+            wiring[name] = unpack_ternary(blob[pos : pos + entry["nbytes"]], entry)
+            pos += entry["nbytes"]
+    except (ValueError, IndexError):
+        raise ValueError(f"{path}: corrupt .rwt payload in layer {name}") from None
     extra = {}
     for name, entry in header["extra"].items():
         arr = np.frombuffer(blob[pos : pos + entry["nbytes"]], dtype=np.float32)
         extra[name] = torch.from_numpy(arr.copy()).view(entry["shape"])
         pos += entry["nbytes"]
+    return header.get("spec"), wiring, extra
+
+
+def load_packed(path: str | os.PathLike, model: nn.Module) -> nn.Module:
+    """Load a packed ternary model into ``model`` (same architecture); returns it.
+    ``rewire.models.load_model`` builds the model from the stored spec instead."""
+    _, wiring, extra = read_packed(path)
+    ternarize(model)
+    write_wiring(model, wiring)
     model.load_state_dict(extra, strict=False)
     return model
 
 
-def load_ternary(path: str | os.PathLike) -> nn.Module:
-    """A saved ternary model: a packed ``.rwt`` file, or a run's ``model.pt`` (its
-    architecture spec and state_dict)."""
-    p = Path(path)
-    if p.suffix == ".rwt":
-        return load_packed(p)
-    saved = torch.load(p, weights_only=False)
-    if not isinstance(saved, dict) or "spec" not in saved:
-        raise ValueError(f"{path}: not a rewire model file (no architecture spec)")
-    from ..models import create_model
-
-    spec = saved["spec"]
-    model = ternarize(create_model(spec["name"], spec["input_shape"], spec["num_classes"],
-                                   **spec["options"]))
-    model.load_state_dict(saved["state_dict"])
-    return model
+def packed_report(path: str | os.PathLike) -> list[dict]:
+    """Per-layer counts of -1, 0, +1 straight from a packed file (any model, no build)."""
+    _, wiring, _ = read_packed(path)
+    rows = []
+    for name, w in wiring.items():
+        n, zero = w.numel(), int((w == 0).sum())
+        rows.append({"layer": name, "shape": list(w.shape), "weights": n,
+                     "minus": int((w < 0).sum()), "zero": zero, "plus": int((w > 0).sum()),
+                     "sparsity": zero / n})
+    return rows
