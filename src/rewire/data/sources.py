@@ -195,7 +195,8 @@ def _verify(path: Path, source: Source) -> Path:
     key = (str(path), st.st_mtime, st.st_size)
     if key in _VERIFIED:
         return path
-    if path.suffix == ".gz" and source.sha256 and sha256sum(path) == source.sha256:
+    canonical = path.name == Path(source.path).name  # not the uncompressed form
+    if canonical and source.sha256 and sha256sum(path) == source.sha256:
         _VERIFIED.add(key)
         return path
     if source.content_sha256 is None:
