@@ -161,3 +161,25 @@ def test_no_path_from_input_to_output_is_refused():
         dag_layout(g, inputs=[1])
     layout = dag_layout(g, inputs=[0])  # source 2 is not fed: its row of the input mask is off
     assert layout.masks[0].flatten().tolist() == [True, False]
+
+
+def test_the_one_level_function_matches_networkx_generations():
+    """graphs.layers_of (networkx graphs) and freenet's levels (adjacency tensors) are the
+    same function, and both give networkx's topological generations."""
+    import networkx as nx
+    import torch
+
+    from rewire.freenet import topological_levels
+    from rewire.graphs import layers_of, orient
+
+    for seed in range(30):
+        dag = orient(nx.gnp_random_graph(25, 0.15, seed=seed), seed)
+        want = [sorted(g) for g in nx.topological_generations(dag)]
+        assert layers_of(dag) == want
+        adj = torch.zeros(25, 25)
+        rank = {v: i for i, v in enumerate(nx.topological_sort(dag))}
+        for u, v in dag.edges:
+            adj[rank[v], rank[u]] = 1  # graph[i, j]: the edge j -> i, lower triangular
+        got = [sorted(int(i) for i in g) for g in topological_levels(adj)]
+        by_rank = nx.relabel_nodes(dag, rank)
+        assert got == [sorted(g) for g in nx.topological_generations(by_rank)]

@@ -208,3 +208,21 @@ def test_naming_a_layer_without_weights_is_an_error():
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
     with pytest.raises(KeyError, match="no prunable layer .*1.weight.*the model has 0.weight"):
         magnitude(model, 0.5, layers=["1.weight"])
+
+
+def test_bucket_scores_once_per_step():
+    """The scores that size a bucket step are the ones that choose its weights: one
+    scoring per step (random scores drew twice before, OBD estimated twice)."""
+    from rewire.models import create_model
+    from rewire.prune import Bucket, RandomScores, prune_with_scheme
+
+    class Counting(RandomScores):
+        calls = 0
+
+        def scores(self, model, layers):
+            Counting.calls += 1
+            return super().scores(model, layers)
+
+    model = create_model("mlp-100", (1, 8, 8))
+    reached = prune_with_scheme(model, Counting(0), Bucket(0.9, 0.05), "global")
+    assert reached[-1] == 0.9 and Counting.calls == len(reached)

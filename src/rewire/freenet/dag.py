@@ -17,6 +17,8 @@ import functools
 import numpy as np
 import torch
 
+from ..graphs.levels import topological_levels as levels_of
+
 __all__ = ["fused", "numba_available", "propagate", "propagate_reference", "propagate_levels",
            "topological_levels", "FusedDag"]
 
@@ -40,14 +42,8 @@ def topological_levels(graph: torch.Tensor) -> list[torch.Tensor]:
     cost is linear in the number of edges.
     """
     g = graph.to(torch.bool).cpu().numpy()
-    k = g.shape[0]
-    level = np.zeros(k, dtype=np.int64)
-    for i in range(1, k):
-        src = np.flatnonzero(g[i, :i])
-        if len(src):
-            level[i] = level[src].max() + 1
-    depth = int(level.max()) + 1 if k else 0
-    return [torch.from_numpy(np.flatnonzero(level == v)) for v in range(depth)]
+    groups = levels_of(range(g.shape[0]), lambda i: np.flatnonzero(g[i, :i]).tolist())
+    return [torch.tensor(group, dtype=torch.int64) for group in groups]
 
 
 def propagate_levels(e: torch.Tensor, w: torch.Tensor,

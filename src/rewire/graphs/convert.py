@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..sparse.masks import prunable_weights
+from .levels import level_index, topological_levels
 
 __all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of", "DagLayout",
            "dag_layout"]
@@ -38,19 +39,14 @@ def check_dag(graph: nx.DiGraph) -> nx.DiGraph:
 def layer_index(graph: nx.DiGraph) -> dict:
     """Node -> layer, the length of the longest path from a source; linear time."""
     check_dag(graph)
-    index: dict = {}
-    for v in nx.topological_sort(graph):
-        index[v] = max((index[s] for s in graph.predecessors(v)), default=-1) + 1
-    return index
+    return level_index(nx.topological_sort(graph), graph.predecessors)
 
 
 def layers_of(graph: nx.DiGraph) -> list[list]:
     """Nodes grouped by :func:`layer_index`, each group sorted."""
-    index = layer_index(graph)
-    out: list[list] = [[] for _ in range(max(index.values()) + 1)]
-    for v, i in index.items():
-        out[i].append(v)
-    return [sorted(g) for g in out]
+    check_dag(graph)
+    return [sorted(g) for g in topological_levels(nx.topological_sort(graph),
+                                                  graph.predecessors)]
 
 
 def orient(graph: nx.Graph, seed: int = 0) -> nx.DiGraph:

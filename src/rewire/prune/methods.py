@@ -131,6 +131,7 @@ def apply_pruning(
     amount: float,
     scope: str = "layer",
     layers: list[str] | None = None,
+    scores: dict[str, torch.Tensor] | None = None,
 ) -> nn.Module:
     """Prune ``amount`` of the weights of ``layers`` (all prunable layers by default).
 
@@ -138,6 +139,8 @@ def apply_pruning(
         amount: target share of zero weights, in [0, 1).
         scope: ``"layer"``, the same share in every layer; ``"global"``, one ranking over
             all the layers together.
+        scores: the method's scores when the caller has them already (a scheme that sized
+            its step from them): the same scores size the step and choose the weights.
     """
     amount = check_amount(amount)
     if scope not in ("layer", "global"):
@@ -147,8 +150,9 @@ def apply_pruning(
                          "recurrent layers)")
     sparsify(model, layers)
     layers = layers if layers is not None else list(prunable_weights(model))
+    scores = scores if scores is not None else method.scores(model, layers)
     scores = {n: s.masked_fill(~get_mask(model, n), -torch.inf)  # pruned stay pruned
-              for n, s in method.scores(model, layers).items()}
+              for n, s in scores.items()}
     if scope == "layer":
         for n in layers:
             get_mask(model, n).copy_(_keep_top(scores[n], round(amount * scores[n].numel())))

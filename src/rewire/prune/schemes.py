@@ -31,8 +31,11 @@ class Scheme:
     amount: float
 
     def targets(self, model, method, layers) -> Iterator[float]:
-        """Successive target sparsities (the last one is ``amount``)."""
+        """Successive target sparsities (the last one is ``amount``). A scheme that scored
+        the weights to size a step leaves those scores in ``self.scores`` for the step."""
         raise NotImplementedError
+
+    scores: dict | None = None
 
 
 class OneShot(Scheme):
@@ -78,7 +81,7 @@ class Bucket(Scheme):
 
     def targets(self, model, method, layers):
         while True:
-            scores = method.scores(model, layers)
+            scores = self.scores = method.scores(model, layers)  # once per step
             live = torch.cat([scores[n][get_mask(model, n)].flatten() for n in layers])
             total = sum(scores[n].numel() for n in layers)
             pruned = total - live.numel()
@@ -115,7 +118,8 @@ def prune_with_scheme(model: nn.Module, method: PruningMethod, scheme: Scheme,
     layers = layers if layers is not None else list(prunable_weights(model))
     reached = []
     for target in scheme.targets(model, method, layers):
-        apply_pruning(model, method, target, scope, layers)
+        apply_pruning(model, method, target, scope, layers, scores=scheme.scores)
+        scheme.scores = None
         reached.append(target)
         if after_step is not None:
             after_step(target)

@@ -17,14 +17,13 @@ from .masks import (
                     prunable_weights,
                     set_mask,
                     sparsify,
-                    sparsity,
 )
-from .report import format_report, sparsity_report
+from .report import format_report, sign_counts, sparsity, sparsity_report
 from .ternary import Ternary, is_ternary, ternarize
 from .wiring import Wiring, random_wiring, read_wiring, write_wiring
 
 __all__ = ["Mask", "Ternary", "Wiring", "format_report", "get_mask", "is_sparse", "is_ternary",
            "layer_param", "load_packed", "masks", "pack_ternary", "packed_report",
            "prunable_weights", "random_wiring", "read_packed", "read_wiring", "save_packed",
-           "set_mask", "sparsify", "sparsity", "sparsity_report", "ternarize", "unpack_ternary",
-           "write_wiring"]
+           "set_mask", "sign_counts", "sparsify", "sparsity", "sparsity_report", "ternarize",
+           "unpack_ternary", "write_wiring"]

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .masks import prunable_weights
+from .report import layer_row
 from .ternary import is_ternary, ternarize
 from .wiring import Wiring, read_wiring, write_wiring
 
@@ -163,10 +164,4 @@ def load_packed(path: str | os.PathLike, model: nn.Module) -> nn.Module:
 def packed_report(path: str | os.PathLike) -> list[dict]:
     """Per-layer counts of -1, 0, +1 straight from a packed file (any model, no build)."""
     _, wiring, _ = read_packed(path)
-    rows = []
-    for name, w in wiring.items():
-        n, zero = w.numel(), int((w == 0).sum())
-        rows.append({"layer": name, "shape": list(w.shape), "weights": n,
-                     "minus": int((w < 0).sum()), "zero": zero, "plus": int((w > 0).sum()),
-                     "sparsity": zero / n})
-    return rows
+    return [layer_row(name, w) for name, w in wiring.items()]

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 __all__ = ["Mask", "prunable_weights", "sparsify", "is_sparse", "masks", "get_mask", "set_mask",
-           "layer_param", "sparsity"]
+           "layer_param"]
 
 _RECURRENT = (nn.RNN, nn.LSTM, nn.GRU)
 _LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -124,12 +124,3 @@ def set_mask(model: nn.Module, layer: str, mask: torch.Tensor) -> None:
                          f"expected {tuple(current.shape)}")
     current.copy_(mask.to(torch.bool))
 
-
-def sparsity(model: nn.Module) -> float:
-    """Share of zero weights over all prunable weights."""
-    total = zeros = 0
-    for module, pname in prunable_weights(model).values():
-        w = getattr(module, pname)
-        total += w.numel()
-        zeros += int((w == 0).sum())
-    return zeros / max(total, 1)

@@ -1,12 +1,26 @@
-"""Per-layer sparsity accounting."""
+"""Per-layer sparsity accounting: the one place weights are counted (-1, 0, +1)."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .masks import prunable_weights
 
-__all__ = ["sparsity_report", "format_report"]
+__all__ = ["sign_counts", "layer_row", "sparsity_report", "sparsity", "format_report"]
+
+
+def sign_counts(w: torch.Tensor) -> dict[str, int]:
+    """How many entries are negative, zero and positive (for a ternary tensor: -1, 0, +1)."""
+    return {"minus": int((w < 0).sum()), "zero": int((w == 0).sum()),
+            "plus": int((w > 0).sum())}
+
+
+def layer_row(name: str, w: torch.Tensor) -> dict:
+    """One row of a sparsity report: shape, size, sign counts, sparsity."""
+    counts = sign_counts(w)
+    return {"layer": name, "shape": list(w.shape), "weights": w.numel(), **counts,
+            "sparsity": counts["zero"] / max(w.numel(), 1)}
 
 
 def sparsity_report(model: nn.Module) -> list[dict]:
@@ -14,17 +28,14 @@ def sparsity_report(model: nn.Module) -> list[dict]:
 
     For a ternary model the three counts are the counts of -1, 0 and +1.
     """
-    rows = []
-    for name, (module, pname) in prunable_weights(model).items():
-        w = getattr(module, pname).detach()
-        n = w.numel()
-        zero = int((w == 0).sum())
-        rows.append({
-            "layer": name, "shape": list(w.shape), "weights": n,
-            "minus": int((w < 0).sum()), "zero": zero, "plus": int((w > 0).sum()),
-            "sparsity": zero / n,
-        })
-    return rows
+    return [layer_row(name, getattr(module, pname).detach())
+            for name, (module, pname) in prunable_weights(model).items()]
+
+
+def sparsity(model: nn.Module) -> float:
+    """Share of zero weights over all prunable weights."""
+    rows = sparsity_report(model)
+    return sum(r["zero"] for r in rows) / max(sum(r["weights"] for r in rows), 1)
 
 
 def format_report(rows: list[dict]) -> str:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .masks import prunable_weights, sparsify
+from .report import sign_counts
 
 __all__ = ["Wiring", "read_wiring", "write_wiring", "random_wiring"]
 
@@ -19,16 +20,12 @@ class Wiring(dict):
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per layer, how many weights are -1, 0 and +1."""
-        return {
-            name: {"minus": int((w == -1).sum()), "zero": int((w == 0).sum()),
-                   "plus": int((w == 1).sum())}
-            for name, w in self.items()
-        }
+        return {name: sign_counts(w) for name, w in self.items()}
 
     @property
     def sparsity(self) -> float:
-        total = sum(w.numel() for w in self.values())
-        return sum(int((w == 0).sum()) for w in self.values()) / max(total, 1)
+        counts = self.counts().values()
+        return sum(c["zero"] for c in counts) / max(sum(sum(c.values()) for c in counts), 1)
 
     def clone(self) -> Wiring:
         return Wiring({k: v.clone() for k, v in self.items()})
