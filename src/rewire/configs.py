@@ -440,6 +440,8 @@ class PredictRun(Output):
 
 @dataclass(kw_only=True)
 class ReportRun(Config):
-    """rewire report: per-layer counts of -1, 0, +1 of a saved model."""
-    model: str = option(help="model.pt or model.rwt", positional=True)
+    """rewire report: per-layer counts of -1, 0, +1 of a saved model, or a results folder's
+    README.md rendered again from its files."""
+    path: str = option(help="a model file (.rwt counts need no model) or a results folder "
+                       "with a report.json", positional=True)
     json: bool = option(False, "print JSON rows instead of a table")

@@ -146,10 +146,16 @@ def predict(cfg: C.PredictRun) -> None:
 def report(cfg: C.ReportRun) -> None:
     from ..sparse import format_report, packed_report, sparsity_report
 
-    if Path(cfg.model).suffix == ".rwt":
-        rows = packed_report(cfg.model)  # counts need no model: any .rwt, a user's too
+    if Path(cfg.path).is_dir():
+        from .reports import write_report
+
+        write_report(cfg.path)
+        print(f"{cfg.path}/README.md rendered from its files")
+        return
+    if Path(cfg.path).suffix == ".rwt":
+        rows = packed_report(cfg.path)  # counts need no model: any .rwt, a user's too
     else:
         from ..models import load_model
 
-        rows = sparsity_report(load_model(cfg.model))
+        rows = sparsity_report(load_model(cfg.path))
     print(json.dumps(rows, indent=1) if cfg.json else format_report(rows))
