@@ -20,7 +20,8 @@ from ..siren import train_dense
 from .executor import run_tasks
 from .siren_run import run_siren
 
-__all__ = ["PAPER_SPARSITIES", "run_sweep", "summarize"]
+__all__ = ["PAPER_SPARSITIES", "run_sweep", "summarize", "markdown_table", "by_sparsity",
+           "sample_std", "plot_sweep"]
 
 
 def _dense_task(cfg: dict, checkpoint: str) -> str:
@@ -63,7 +64,7 @@ def summarize(results: list[dict], dataset: str, out) -> dict:
             "packed_bytes": r["packed_bytes"], "float32_bytes": r["float32_bytes"],
         })
     rows.sort(key=lambda r: (r["sparsity"], r["seed"]))
-    summary = {"dataset": dataset, "rows": rows, "by_sparsity": _by_sparsity(rows)}
+    summary = {"dataset": dataset, "rows": rows, "by_sparsity": by_sparsity(rows)}
     write_json(out / "results.json", summary)
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -77,8 +78,15 @@ def summarize(results: list[dict], dataset: str, out) -> dict:
 STEPS = ["dense", "sparsified", "finetuned", "ternarized", "ternary"]
 
 
+def sample_std(a) -> float:
+    """The sample standard deviation (n - 1 in the denominator); 0 for a single value."""
+    a = np.asarray(a, dtype=float)
+    return float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
 def markdown_table(rows: list[dict]) -> str:
-    """Mean ± std over seeds of the test accuracy after each p-SIREN step, per sparsity."""
+    """Mean ± sample std over seeds of the test accuracy after each p-SIREN step, per
+    sparsity."""
     head = ("| sparsity | seeds | " + " | ".join(STEPS) + " | packed bytes |\n"
             "|---:|---:|" + "---:|" * len(STEPS) + "---:|\n")
     lines = []
@@ -87,19 +95,19 @@ def markdown_table(rows: list[dict]) -> str:
         cells = []
         for step in STEPS:
             a = np.array([r[f"{step}_test_accuracy"] for r in sel]) * 100
-            cells.append(f"{a.mean():.2f} ± {a.std():.2f}")
+            cells.append(f"{a.mean():.2f} ± {sample_std(a):.2f}")
         size = int(np.mean([r["packed_bytes"] for r in sel]))
         lines.append(f"| {p:.2f} | {len(sel)} | " + " | ".join(cells) + f" | {size} |")
     return head + "\n".join(lines) + "\n"
 
 
-def _by_sparsity(rows: list[dict]) -> list[dict]:
+def by_sparsity(rows: list[dict]) -> list[dict]:
     table = []
     for p in sorted({r["sparsity"] for r in rows}):
         accs = np.array([r["test_accuracy"] for r in rows if r["sparsity"] == p])
         dense = np.array([r["dense_test_accuracy"] for r in rows if r["sparsity"] == p])
         table.append({"sparsity": p, "seeds": len(accs), "mean": float(accs.mean()),
-                      "std": float(accs.std()), "min": float(accs.min()),
+                      "std": sample_std(accs), "min": float(accs.min()),
                       "max": float(accs.max()), "dense_mean": float(dense.mean())})
     return table
 

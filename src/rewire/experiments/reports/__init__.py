@@ -19,7 +19,7 @@ from ...files import read_json, write_json, write_text
 
 __all__ = ["render", "write_report", "paper", "KINDS"]
 
-KINDS = ("sense", "neighbours")
+KINDS = ("sense", "neighbours", "psiren_sweep")
 
 
 @cache

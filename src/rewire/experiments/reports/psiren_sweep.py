@@ -1,0 +1,57 @@
+"""README of a p-SIREN sweep results folder (AANN Fig 2a on MNIST, Fig 12 on Fashion-MNIST)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...files import read_json, write_text
+from ..psiren_sweep import by_sparsity, markdown_table, plot_sweep
+from . import paper
+
+
+def plots(folder: Path, spec: dict) -> None:
+    s = read_json(folder / "results.json")
+    plot_sweep({**s, "by_sparsity": by_sparsity(s["rows"])}, folder / "accuracy_vs_sparsity.png")
+    write_text(folder / "table.md", markdown_table(s["rows"]))
+
+
+def render(folder: Path, spec: dict) -> str:
+    s = read_json(folder / "results.json")
+    d, p = s["dataset"], paper(spec["paper"])
+    t = {round(r["sparsity"], 2): r for r in by_sparsity(s["rows"])}
+    seeds = sorted({r["seed"] for r in s["rows"]})
+    r90 = t.get(0.89) or t.get(0.9)
+    headline = (f"At 89% sparsity: {r90['mean'] * 100:.2f} ± {r90['std'] * 100:.2f}% test "
+                f"(min {r90['min'] * 100:.2f}) over {r90['seeds']} seeds; at 95%: "
+                f"{t[0.95]['mean'] * 100:.2f} ± {t[0.95]['std'] * 100:.2f}%; dense float: "
+                f"{t[0.0]['dense_mean'] * 100:.2f}%.")
+    best = max(t.values(), key=lambda r: r["mean"])
+    shape = (f"The best ternary mean is at {best['sparsity'] * 100:.0f}% sparsity "
+             f"({best['mean'] * 100:.2f}%), above the 0%-sparse ternary network "
+             f"({t[0.0]['mean'] * 100:.2f}%): moderate sparsity helps a ternary network (the "
+             "paper states no trend in its text). The gap to the dense float net is the price "
+             "of {-1, 0, +1} weights without scales or biases.")
+    command = "\n".join(spec["commands"].values())
+    return f"""# p-SIREN sweep on {d}: sparse ternary CNNs at 15 sparsities (AANN {p['figure']})
+
+```
+{command}
+```
+
+The AANN MNIST CNN made pure ternary {{-1, 0, +1}} (no biases, no scales) by p-SIREN at the
+paper's 15 sparsity levels, per-layer sparsity, seeds {', '.join(map(str, seeds))}; dense
+training shared per seed; presets and decisions in docs/psiren.md. Test accuracy after each
+of the four steps (mean ± sample std over seeds, n - 1 in the denominator); "ternary" is the
+final network.
+
+{headline}
+
+{shape}
+
+The paper: {p['figure']} ({p['note']}).
+
+{markdown_table(s["rows"])}
+![accuracy against sparsity](accuracy_vs_sparsity.png)
+
+`results.json` holds one row per (sparsity, seed); `results.csv` the same table.
+"""
