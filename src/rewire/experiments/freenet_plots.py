@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..freenet.evolve import lower_triangle, read_updates
+from .tables import cell
 
 __all__ = ["plot_run", "markdown_table", "plot_table", "table_cells"]
 
@@ -106,12 +107,9 @@ def _plot_kde(start: Path, end: Path, live: np.ndarray | None, epsilon: float, p
 
 
 def table_cells(rows: list[dict], dataset: str, model: str, ks: list[int]) -> list[str]:
-    cells = []
-    for k in ks:
-        acc = np.array([r["test_accuracy"] for r in rows
-                        if r["dataset"] == dataset and r["model"] == model and r["k"] == k])
-        cells.append(f"{acc.mean() * 100:.2f} ± {acc.std() * 100:.2f}" if len(acc) else "–")
-    return cells
+    seeds = len({r["seed"] for r in rows})
+    return [cell([r["test_accuracy"] * 100 for r in rows if r["dataset"] == dataset
+                  and r["model"] == model and r["k"] == k], seeds) for k in ks]
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -134,7 +132,8 @@ def markdown_table(rows: list[dict]) -> str:
                 lines.append(f"| {d} | {label.split(' ')[0]} (paper) | " + " | ".join(vals)
                              + " |")
     seeds = len({r["seed"] for r in rows})
-    return "\n".join(lines) + f"\n\nTest accuracy (%), mean ± std over {seeds} seed(s).\n"
+    return "\n".join(lines) + (f"\n\nTest accuracy (%), mean ± sample std (n - 1) over {seeds} "
+                               f"seed(s).\n")
 
 
 def plot_table(rows: list[dict], path) -> None:

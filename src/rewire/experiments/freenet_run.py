@@ -23,18 +23,13 @@ from ..freenet.inference import LiveFreeNet
 from ..runs import RunFolder, write_summary
 from ..train import evaluate, fit
 from .executor import run_tasks
+from .reports import paper
 
 __all__ = ["FreeNetRun", "run_freenet", "run_table", "summarize_table", "PAPER_TABLE2",
            "PAPER_KS"]
 
-PAPER_TABLE2 = {  # FreeNets Table 2 (test accuracy %, FreeEvolve / FCNN)
-    "mnist": ([95.63, 96.03, 96.37, 96.51, 96.65, 96.92, 97.26, 97.25, 97.4, 97.34],
-              [95.74, 95.72, 96.14, 96.26, 96.54, 97.07, 97.02, 97.2, 97.23, 97.34]),
-    "fashion-mnist": ([87.59, 87.1, 87.92, 87.81, 88.07, 88.74, 88.66, 89.2, 88.95, 88.89],
-                      [86.94, 86.87, 87.15, 87.24, 87.5, 87.75, 87.96, 88.38, 88.14, 88.23]),
-    "emnist": ([78.77, 80.75, 81.52, 81.38, 82.58, 83.33, 84.27, 84.23, 85.29, 85.51],
-               [78.55, 79.97, 80.63, 81.92, 81.7, 82.63, 84.07, 84.12, 84.6, 84.98]),
-}
+PAPER_TABLE2 = {  # FreeNets Table 2 (test accuracy %, FreeEvolve / FCNN), from paper.json
+    d: (v["freeevolve"], v["fcnn"]) for d, v in paper("table2")["test_percent"].items()}
 
 
 def evolve_config(cfg: FreeNetRun) -> EvolveConfig:

@@ -19,9 +19,10 @@ from ..runs import RunFolder, write_json
 from ..siren import train_dense
 from .executor import run_tasks
 from .siren_run import run_siren
+from .tables import cell, sample_std
 
 __all__ = ["PAPER_SPARSITIES", "run_sweep", "summarize", "markdown_table", "by_sparsity",
-           "sample_std", "plot_sweep"]
+           "plot_sweep"]
 
 
 def _dense_task(cfg: dict, checkpoint: str) -> str:
@@ -78,12 +79,6 @@ def summarize(results: list[dict], dataset: str, out) -> dict:
 STEPS = ["dense", "sparsified", "finetuned", "ternarized", "ternary"]
 
 
-def sample_std(a) -> float:
-    """The sample standard deviation (n - 1 in the denominator); 0 for a single value."""
-    a = np.asarray(a, dtype=float)
-    return float(a.std(ddof=1)) if len(a) > 1 else 0.0
-
-
 def markdown_table(rows: list[dict]) -> str:
     """Mean ± sample std over seeds of the test accuracy after each p-SIREN step, per
     sparsity."""
@@ -92,10 +87,8 @@ def markdown_table(rows: list[dict]) -> str:
     lines = []
     for p in sorted({r["sparsity"] for r in rows}):
         sel = [r for r in rows if r["sparsity"] == p]
-        cells = []
-        for step in STEPS:
-            a = np.array([r[f"{step}_test_accuracy"] for r in sel]) * 100
-            cells.append(f"{a.mean():.2f} ± {sample_std(a):.2f}")
+        seeds = len({r["seed"] for r in rows})
+        cells = [cell([r[f"{step}_test_accuracy"] * 100 for r in sel], seeds) for step in STEPS]
         size = int(np.mean([r["packed_bytes"] for r in sel]))
         lines.append(f"| {p:.2f} | {len(sel)} | " + " | ".join(cells) + f" | {size} |")
     return head + "\n".join(lines) + "\n"
