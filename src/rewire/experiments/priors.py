@@ -30,6 +30,7 @@ from ..predict import REGRESSORS, pearson_table, prediction_r2
 from ..runs import RunFolder, write_json, write_summary
 from ..train import evaluate, fit
 from .executor import run_tasks
+from .reports import paper
 
 __all__ = ["PriorsConfig", "run_priors", "summarize_priors", "PREDICT_FEATURES"]
 
@@ -141,21 +142,16 @@ def training_noise(rows: list[dict], repeats: list[dict], min_accuracy: float = 
     return out
 
 
-# The paper's Table 1 (RNN Tanh, RNN ReLU, LSTM); the GRU column is cut off in our copy.
-PAPER_PEARSON = {
-    "layers": (0.25, 0.30, 0.28), "nodes": (0.40, 0.44, 0.44), "edges": (0.38, 0.43, 0.42),
-    "sources": (0.35, 0.47, 0.57), "diameter": (-0.23, -0.27, -0.32),
-    "density": (0.29, 0.15, 0.29), "average_shortest_path_length": (-0.27, -0.25, -0.36),
-}
-# The paper's R² (section 4.3): Bayesian ridge, random forest, AdaBoost per cell type.
-PAPER_R2 = {"tanh": (0.48, 0.43, 0.36), "relu": (0.36, 0.62, 0.53),
-            "lstm": (0.37, 0.58, 0.60), "gru": (0.67, 0.88, 0.78)}
+# The paper's Table 1 (Pearson r per property; tanh, relu, lstm, gru) and its R² of section
+# 4.3 (Bayesian ridge, random forest, AdaBoost per cell type), from paper.json.
+PAPER_PEARSON = {f: tuple(v) for f, v in paper("table1")["pearson"].items()}
+PAPER_R2 = {c: tuple(v) for c, v in paper("r2-4.3")["r2"].items()}
 
 
 def priors_tables(summary: dict) -> str:
     cells = list(summary["pearson"])
     lines = ["## Pearson correlation of graph properties with test accuracy (Table 1)", "",
-             "| property | " + " | ".join(cells) + " | paper (tanh / relu / lstm) |",
+             "| property | " + " | ".join(cells) + " | paper (tanh / relu / lstm / gru) |",
              "|---|" + "---:|" * len(cells) + "---|"]
     for f in FEATURES:
         vals = [summary["pearson"][c].get(f) for c in cells]
