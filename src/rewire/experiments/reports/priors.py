@@ -54,17 +54,21 @@ def _part(folder: Path, sub: str, cmd: str) -> str:
         by_cell[r["cell"]].append(100 * r["test_accuracy"])
     median = ", ".join(f"{c} {np.median(a):.1f}%" for c, a in by_cell.items())
     table = priors_tables(s).replace("## ", "### ")
+    budget = (f"{len(s['rows'])} trained networks, each for {cfg['epochs']} epoch(s) on "
+              f"{cfg['train_examples']} training strings.")
+    both = (f"{baseline(data_set, 'both'):.1f}% (the two together: a foreign letter → invalid, "
+            f"otherwise by length).")
     return f"""## {sub}
 
 ```
 {cmd}
 ```
 
-{len(s["rows"])} trained networks, each for {cfg["epochs"]} epoch(s) on {cfg["train_examples"]} training strings.
+{budget}
 Median test accuracy: {median}.
 Rules that need no grammar score, on this test split: {baseline(data_set):.1f}% (string length),
 {baseline(data_set, "letters"):.1f}% (a letter no valid training string has → invalid) and
-{baseline(data_set, "both"):.1f}% (the two together: a foreign letter → invalid, otherwise by length).
+{both}
 
 {table}
 ![accuracy by generator]({sub}/accuracy_by_generator.png)
