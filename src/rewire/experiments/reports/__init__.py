@@ -20,7 +20,8 @@ from ...files import read_json, write_json, write_text
 __all__ = ["render", "write_report", "paper", "KINDS"]
 
 KINDS = ("sense", "neighbours", "psiren_sweep", "psiren_single", "freenet_theorem",
-         "freenet_table", "sense_psiren", "priors")
+         "freenet_table", "sense_psiren", "priors",
+         "prune_rnn")
 
 
 @cache
