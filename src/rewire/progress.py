@@ -44,8 +44,11 @@ class Progress:
     """``enabled``: False is silent; True is a bar on a terminal, plain lines elsewhere."""
 
     def __init__(self, total: int | None, desc: str, enabled: bool = True, start: int = 0,
-                 every: float = 30.0, stream=None):
+                 every: float = 30.0, stream=None, budget: float = 0.0):
+        """``budget``: seconds after which the work stops anyway (a time limit); the ETA is
+        the sooner of the two ends."""
         self.total, self.desc, self.n, self.every = total, desc, start, every
+        self.budget = budget
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.t0 = self.last = time.monotonic()
@@ -78,7 +81,10 @@ class Progress:
         parts += [f"{k} {v}" for k, v in self._metrics().items()]
         parts.append(f"elapsed {_clock(elapsed)}")
         if self.total and done > 0 and self.n < self.total:
-            parts.append(f"ETA {_clock(elapsed / done * (self.total - self.n))}")
+            eta = elapsed / done * (self.total - self.n)
+            if self.budget:
+                eta = min(eta, max(self.budget - elapsed, 0.0))
+            parts.append(f"ETA {_clock(eta)}")
         print(" ".join(parts), file=self.stream, flush=True)
 
     def close(self) -> None:

@@ -210,7 +210,9 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
     if history:
         say(f"SENSE: resuming after neighbourhood {len(history)} "
             f"({history[-1]['seconds'] / 60:.1f} minutes of search so far)", progress)
-    bar = Progress(cfg.steps, "SENSE neighbourhood", enabled=progress, start=len(history))
+    spent = history[-1]["seconds"] if history else 0.0
+    bar = Progress(cfg.steps, "SENSE neighbourhood", enabled=progress, start=len(history),
+                   budget=max(cfg.max_seconds - spent, 0.0) if cfg.max_seconds else 0.0)
     for step in range(len(history), cfg.steps):
         if cfg.max_seconds and time.time() - t0 > cfg.max_seconds:
             break
