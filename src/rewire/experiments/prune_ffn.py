@@ -19,6 +19,7 @@ import torch
 from .. import prune
 from ..configs import PruneFFNConfig, identity
 from ..data import load_dataset
+from ..files import atomic_torch_save, read_json
 from ..models import create_model
 from ..runs import RunFolder, write_json, write_summary
 from ..sparse import sparsity
@@ -30,20 +31,28 @@ __all__ = ["PruneFFNConfig", "run_prune_ffn", "summarize_prune_ffn", "ONE_SHOT_G
 ONE_SHOT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98]
 
 
-def _base(cfg: dict, model: str, seed: int, path: str) -> str:
+def _base(cfg: dict, model: str, seed: int, path: str) -> dict:
+    """Train (or find) the dense base net; returns its test and validation accuracy, kept
+    beside it (``.json``) so the summary reports the nets every pruning run starts from."""
     p = Path(path)
-    if p.is_file():
-        return path
     c = PruneFFNConfig(**cfg)
+    if p.with_suffix(".json").is_file():
+        return read_json(p.with_suffix(".json"))
     data = load_dataset(c.dataset, c.data_dir)
     torch.manual_seed(seed)
     net = create_model(model, data.input_shape, data.num_classes)
-    fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
-        optimizer=c.optimizer, weight_decay=c.weight_decay, keep_best=True, seed=seed,
-        checkpoint=p.with_suffix(".ckpt"), log=p.with_suffix(".jsonl"), progress=False,
-        stage=f"base {model}")
-    torch.save(net.state_dict(), p)
-    return path
+    if p.is_file():
+        net.load_state_dict(torch.load(p, weights_only=True))
+    else:
+        fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
+            optimizer=c.optimizer, weight_decay=c.weight_decay, keep_best=True, seed=seed,
+            checkpoint=p.with_suffix(".ckpt"), log=p.with_suffix(".jsonl"), progress=False,
+            stage=f"base {model}")
+        atomic_torch_save(net.state_dict(), p)
+    record = {"model": model, "seed": seed, "test_accuracy": evaluate(net, data.test)["accuracy"],
+              "val_accuracy": evaluate(net, data.val)["accuracy"]}
+    write_json(p.with_suffix(".json"), record)
+    return record
 
 
 def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained: bool,
@@ -99,22 +108,24 @@ def run_prune_ffn(cfg: PruneFFNConfig, out, workers: int = 1,
     c = asdict(cfg)
     bases = {(m, s): str(out / "base" / f"{m}_seed{s}.pt") for m in cfg.models
              for s in cfg.seeds}
-    run_tasks(_base, [{"cfg": c, "model": m, "seed": s, "path": p}
-                      for (m, s), p in bases.items()], workers, ray_address=ray_address,
-              desc="base nets")
+    base = run_tasks(_base, [{"cfg": c, "model": m, "seed": s, "path": p}
+                             for (m, s), p in bases.items()], workers, ray_address=ray_address,
+                     desc="base nets")
     tasks = [{"cfg": c, "model": m, "seed": s, "method": me, "scheme": sc, "retrained": r,
               "base": bases[m, s],
               "out": str(out / "runs" / f"{m}_{me}_{sc}_{'re' if r else 'no'}_seed{s}")}
              for s in cfg.seeds for m in cfg.models for r in (True, False)
              for me in cfg.methods for sc in cfg.schemes]
     results = run_tasks(_task, tasks, workers, ray_address=ray_address, desc="pruning runs")
-    return summarize_prune_ffn([r for rows in results for r in rows], out)
+    return summarize_prune_ffn([r for rows in results for r in rows], out, base)
 
 
-def summarize_prune_ffn(rows: list[dict], out) -> dict:
+def summarize_prune_ffn(rows: list[dict], out, base: list[dict] | None = None) -> dict:
+    """results.json: ``rows`` (one per pruned net) and ``base`` (the dense nets they start
+    from); table.md and the plots."""
     from .prune_plots import ffn_table, plot_ffn
 
-    summary = {"rows": rows}
+    summary = {"rows": rows, **({"base": base} if base else {})}
     write_summary(out, summary, ffn_table(rows))
     plot_ffn(rows, out)
     return summary

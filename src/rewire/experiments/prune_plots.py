@@ -27,11 +27,11 @@ def _plt():
 
 
 def _curves(rows, keys):
-    """(key tuple) -> sorted [(amount, mean, min, max)] over seeds."""
+    """(key tuple) -> sorted [(amount, mean, min, max, n)] over seeds."""
     acc = defaultdict(lambda: defaultdict(list))
     for r in rows:
         acc[tuple(r[k] for k in keys)][round(r["amount"], 3)].append(r["test_accuracy"] * 100)
-    return {k: [(a, float(np.mean(v)), float(np.min(v)), float(np.max(v)))
+    return {k: [(a, float(np.mean(v)), float(np.min(v)), float(np.max(v)), len(v))
                 for a, v in sorted(d.items())] for k, d in acc.items()}
 
 
@@ -44,7 +44,8 @@ def ffn_table(rows: list[dict]) -> str:
     curves = _curves(rows, ("model", "retrained", "method", "scheme"))
     seeds = len({r["seed"] for r in rows})
     lines = [f"Test accuracy (%) at each sparsity, mean over {seeds} seed(s) (– : the scheme "
-             "has no step within 0.03 of that level).", ""]
+             "has no step within 0.03 of that level; (n=k): only k seeds have a step at that "
+             "exact level, as the bucket scheme's levels differ between seeds).", ""]
     for model in dict.fromkeys(r["model"] for r in rows):
         for retrained in (True, False):
             how = "re-trained after each step" if retrained else "no re-training"
@@ -57,7 +58,8 @@ def ffn_table(rows: list[dict]) -> str:
                 cells = []
                 for a in TABLE_AMOUNTS:
                     p = _at(curve, a)
-                    cells.append(f"{p[1]:.2f}" if p else "–")
+                    cells.append("–" if not p else f"{p[1]:.2f}" if p[4] >= seeds
+                                 else f"{p[1]:.2f} (n={p[4]})")
                 lines.append(f"| {method} | {scheme} | " + " | ".join(cells) + " |")
             lines.append("")
     return "\n".join(lines)
