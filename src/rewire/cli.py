@@ -84,26 +84,21 @@ def _add_options(p: argparse.ArgumentParser, cls) -> None:
             text += f" (default: {_shown(default)})"
         if m.get("positional"):
             p.add_argument(f.name, help=text)
-        elif kind is bool:
-            action = argparse.BooleanOptionalAction if default else "store_true"
-            p.add_argument("--" + f.name.replace("_", "-"), action=action, help=text,
-                           default=argparse.SUPPRESS)
-        else:
-            p.add_argument("--" + f.name.replace("_", "-"), type=_converter(f, kind),
-                           help=text, default=argparse.SUPPRESS, metavar=m.get("metavar"))
-
-
-def _version() -> str:
-    try:
-        return version("rewire")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+            continue
+        how = ({"action": argparse.BooleanOptionalAction if default else "store_true"}
+               if kind is bool else {"type": _converter(f, kind), "metavar": m.get("metavar")})
+        p.add_argument("--" + f.name.replace("_", "-"), help=text, default=argparse.SUPPRESS,
+                       **how)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rewire", description="the wiring of sparse, ternary and "
                     "topology-learned neural networks")
-    parser.add_argument("--version", action="version", version=f"rewire {_version()}")
+    try:
+        installed = version("rewire")
+    except PackageNotFoundError:
+        installed = "unknown (not installed)"
+    parser.add_argument("--version", action="version", version=f"rewire {installed}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, cls in COMMANDS.items():
         about = (cls.__doc__ or "").split(":", 1)[-1].strip()

@@ -10,24 +10,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from .registry import Registry
+
 __all__ = ["REGRESSORS", "pearson_table", "prediction_r2"]
 
-REGRESSORS = ("bayesian-ridge", "random-forest", "adaboost")
+REGRESSORS = Registry("regressor")
 
 
-def _regressor(name: str, seed: int):
-    from sklearn.ensemble import AdaBoostRegressor, RandomForestRegressor
+@REGRESSORS.register("bayesian-ridge")
+def _bayesian_ridge(seed: int):
     from sklearn.linear_model import BayesianRidge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if name == "bayesian-ridge":
-        return make_pipeline(StandardScaler(), BayesianRidge())
-    if name == "random-forest":
-        return RandomForestRegressor(n_estimators=300, random_state=seed)
-    if name == "adaboost":
-        return AdaBoostRegressor(n_estimators=200, random_state=seed)
-    raise ValueError(f"unknown regressor {name!r}; expected one of {', '.join(REGRESSORS)}")
+    return make_pipeline(StandardScaler(), BayesianRidge())
+
+
+@REGRESSORS.register("random-forest")
+def _random_forest(seed: int):
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(n_estimators=300, random_state=seed)
+
+
+@REGRESSORS.register("adaboost")
+def _adaboost(seed: int):
+    from sklearn.ensemble import AdaBoostRegressor
+
+    return AdaBoostRegressor(n_estimators=200, random_state=seed)
+
+
+def _regressor(name: str, seed: int):
+    return REGRESSORS.build(name, seed)
 
 
 def _matrix(rows: list[dict], features: list[str], target: str):

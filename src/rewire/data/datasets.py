@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..progress import say
+from ..registry import Registry
 from .readers import read_cifar_batches, read_idx, read_npz
 from .reber import encode, generate_reber, read_reber_csv
 from .sources import DataError, data_dirs, default_cache, fetch, find_local
@@ -159,17 +160,19 @@ def _holdout(x, y, test_fraction: float, seed: int = 0):
 
 
 # name -> (loader, number of classes)
-DATASETS = {
-    "digits": (_digits, 10),
-    "mnist": (_mnist_like("mnist"), 10),
-    "fashion-mnist": (_mnist_like("fashion-mnist"), 10),
-    "emnist": (_emnist("byclass"), 62),
-    "emnist-mnist": (_emnist("mnist"), 10),
-    "kmnist": (_kmnist, 10),
-    "cifar10": (_cifar10, 10),
-    "reber": (_reber_generated, 2),
-    "reber-deepstruct": (_reber_deepstruct, 2),
-}
+DATASETS = Registry("dataset")
+for _name, _entry in [
+    ("digits", (_digits, 10)),
+    ("mnist", (_mnist_like("mnist"), 10)),
+    ("fashion-mnist", (_mnist_like("fashion-mnist"), 10)),
+    ("emnist", (_emnist("byclass"), 62)),
+    ("emnist-mnist", (_emnist("mnist"), 10)),
+    ("kmnist", (_kmnist, 10)),
+    ("cifar10", (_cifar10, 10)),
+    ("reber", (_reber_generated, 2)),
+    ("reber-deepstruct", (_reber_deepstruct, 2)),
+]:
+    DATASETS.register(_name, _entry)
 
 
 def load_dataset(
@@ -195,11 +198,9 @@ def load_dataset(
         >>> d.input_shape, len(d.test)
         ((1, 8, 8), 359)
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+    loader, num_classes = DATASETS[name]
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    loader, num_classes = DATASETS[name]
     xtr, ytr, xte, yte, *note = loader(data_dir, download)
     perm = np.random.default_rng(split_seed).permutation(len(ytr))
     if limit is not None:

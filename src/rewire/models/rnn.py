@@ -19,22 +19,24 @@ import torch
 from torch import nn
 
 from ..graphs.convert import dag_layout
+from ..registry import Registry
 from ..sparse.masks import set_mask, sparsify
 from .registry import register_model
 
 __all__ = ["ReberRNN", "GraphRNN", "GraphNet", "CELLS", "recurrent_layer"]
 
-CELLS = ("tanh", "relu", "lstm", "gru")
+CELLS = Registry("cell")
+for _name, _make in [
+    ("tanh", lambda i, h, n: nn.RNN(i, h, n, nonlinearity="tanh", batch_first=True)),
+    ("relu", lambda i, h, n: nn.RNN(i, h, n, nonlinearity="relu", batch_first=True)),
+    ("lstm", lambda i, h, n: nn.LSTM(i, h, n, batch_first=True)),
+    ("gru", lambda i, h, n: nn.GRU(i, h, n, batch_first=True)),
+]:
+    CELLS.register(_name, _make)
 
 
 def recurrent_layer(cell: str, input_size: int, hidden: int, layers: int = 1) -> nn.Module:
-    if cell in ("tanh", "relu"):
-        return nn.RNN(input_size, hidden, layers, nonlinearity=cell, batch_first=True)
-    if cell == "lstm":
-        return nn.LSTM(input_size, hidden, layers, batch_first=True)
-    if cell == "gru":
-        return nn.GRU(input_size, hidden, layers, batch_first=True)
-    raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+    return CELLS.build(cell, input_size, hidden, layers)
 
 
 def _trim(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

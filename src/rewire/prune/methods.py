@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..registry import Registry
 from ..sparse.masks import get_mask, prunable_weights, sparsify
 
 __all__ = ["PruningMethod", "Magnitude", "LayerScaledMagnitude", "RandomScores",
@@ -191,28 +192,21 @@ def obd(model: nn.Module, amount: float, x: torch.Tensor, y: torch.Tensor,
     return apply_pruning(model, OptimalBrainDamage(x, y, samples), amount, scope, layers)
 
 
-# deepstruct's five selection methods: name -> (method factory, scope)
-METHODS = {
-    "random": ("random", "global"),
-    "magnitude-blinded": ("magnitude", "global"),
-    "magnitude-uniform": ("magnitude", "layer"),
-    "magnitude-distributed": ("distributed", "global"),
-    "obd": ("obd", "global"),
-}
+# deepstruct's five selection methods: name -> fn(seed, data) -> (PruningMethod, scope)
+METHODS = Registry("pruning method")
+METHODS.register("random", lambda seed, data: (RandomScores(seed), "global"))
+METHODS.register("magnitude-blinded", lambda seed, data: (Magnitude(), "global"))
+METHODS.register("magnitude-uniform", lambda seed, data: (Magnitude(), "layer"))
+METHODS.register("magnitude-distributed", lambda seed, data: (LayerScaledMagnitude(), "global"))
+
+
+@METHODS.register("obd")
+def _obd(seed: int, data):
+    if data is None:
+        raise ValueError("obd needs data=(x, y) to estimate the Hessian diagonal")
+    return OptimalBrainDamage(*data, seed=seed), "global"
 
 
 def make_method(name: str, seed: int = 0, data: tuple | None = None):
     """``(PruningMethod, scope)`` for one of :data:`METHODS`; OBD needs ``data=(x, y)``."""
-    if name not in METHODS:
-        raise ValueError(f"unknown pruning method {name!r}; expected one of "
-                         f"{', '.join(METHODS)}")
-    kind, scope = METHODS[name]
-    if kind == "random":
-        return RandomScores(seed), scope
-    if kind == "magnitude":
-        return Magnitude(), scope
-    if kind == "distributed":
-        return LayerScaledMagnitude(), scope
-    if data is None:
-        raise ValueError("obd needs data=(x, y) to estimate the Hessian diagonal")
-    return OptimalBrainDamage(*data, seed=seed), scope
+    return METHODS.build(name, seed, data)

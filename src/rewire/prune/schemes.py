@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from ..registry import Registry
 from ..sparse.masks import get_mask, prunable_weights, sparsify
 from .methods import PruningMethod, apply_pruning, check_amount
 
@@ -94,20 +95,19 @@ class Bucket(Scheme):
                 return
 
 
-SCHEMES = ("one-shot", "iterative-fixed", "iterative-relative", "bucket")
+# name -> fn(amount, steps, rate, bucket) -> Scheme
+SCHEMES = Registry("pruning scheme")
+SCHEMES.register("one-shot", lambda amount, steps, rate, bucket: OneShot(amount))
+SCHEMES.register("iterative-fixed", lambda amount, steps, rate, bucket:
+                 IterativeFixed(amount, steps))
+SCHEMES.register("iterative-relative", lambda amount, steps, rate, bucket:
+                 IterativeRelative(amount, rate))
+SCHEMES.register("bucket", lambda amount, steps, rate, bucket: Bucket(amount, bucket))
 
 
 def make_scheme(name: str, amount: float, steps: int = 10, rate: float = 0.2,
                 bucket: float = 0.05) -> Scheme:
-    if name == "one-shot":
-        return OneShot(amount)
-    if name == "iterative-fixed":
-        return IterativeFixed(amount, steps)
-    if name == "iterative-relative":
-        return IterativeRelative(amount, rate)
-    if name == "bucket":
-        return Bucket(amount, bucket)
-    raise ValueError(f"unknown pruning scheme {name!r}; expected one of {', '.join(SCHEMES)}")
+    return SCHEMES.build(name, amount, steps, rate, bucket)
 
 
 def prune_with_scheme(model: nn.Module, method: PruningMethod, scheme: Scheme,
