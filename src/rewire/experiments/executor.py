@@ -14,7 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import torch
-from tqdm.auto import tqdm
+
+from ..progress import Progress
 
 __all__ = ["run_tasks", "setup_process"]
 
@@ -49,16 +50,22 @@ def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | 
     threads = threads or max(1, (mp.cpu_count() or 1) // workers)
     if ray_address:
         return _run_ray(fn, tasks, threads, ray_address, desc, progress)
+    bar = Progress(len(tasks), desc, enabled=progress)
     if workers == 1:
-        return [fn(**t) for t in tqdm(tasks, desc=desc, disable=not progress)]
+        results = []
+        for t in tasks:
+            results.append(fn(**t))
+            bar.update()
+        bar.close()
+        return results
     results: list = [None] * len(tasks)
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=setup_process,
-                             initargs=(threads,)) as pool:
+                             initargs=(threads,)) as pool, bar:
         futures = {pool.submit(fn, **t): i for i, t in enumerate(tasks)}
-        for fut in tqdm(as_completed(futures), total=len(tasks), desc=desc,
-                        disable=not progress):
+        for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
+            bar.update()
     return results
 
 
@@ -79,7 +86,7 @@ def _run_ray(fn, tasks, threads, address, desc, progress):
         index = {r: i for i, r in enumerate(refs)}
         results: list = [None] * len(tasks)
         pending = list(refs)
-        with tqdm(total=len(refs), desc=desc, disable=not progress) as bar:
+        with Progress(len(refs), desc, enabled=progress) as bar:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 for r in done:

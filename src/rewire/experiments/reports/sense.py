@@ -26,8 +26,9 @@ def _runs(folder: Path, spec: dict) -> list[tuple[str, dict, list[dict], str, st
 def _rule(cfg: dict) -> str:
     if cfg["criterion"] == "accuracy" and cfg["accept_top"] == 1:
         return "the paper's rule (accuracy, best neighbour only)"
+    batch = "" if cfg.get("batch", 8192) == 8192 else f", batches of {cfg['batch']}"
     return (f"rewire's defaults ({cfg['criterion']}, up to {cfg['accept_top']} improving moves "
-            f"per neighbourhood)")
+            f"per neighbourhood{batch})")
 
 
 def _along(rows: list[dict]) -> str:
