@@ -146,3 +146,14 @@ def test_same_seed_same_bytes_and_a_killed_run_resumes_to_them(tmp_path, monkeyp
     assert timing["sessions"] == 2 and timing["seconds"] > 0
     assert "resuming" in capsys.readouterr().err
     assert (tmp_path / "c" / "curves.png").stat().st_size > 10_000
+
+
+def test_an_old_run_with_biases_is_not_resumed_without_them(tmp_path):
+    """Older p-SIREN folders stored bias / scale as model_options; they still count."""
+    from rewire.runs import RunFolder
+
+    RunFolder(tmp_path, {"dataset": "digits", "model_options": {"bias": True}})
+    (tmp_path / "metrics.jsonl").write_text("{}\n")
+    RunFolder(tmp_path, {"dataset": "digits", "bias": True, "scale": False})
+    with pytest.raises(ValueError, match="differs in bias"):
+        RunFolder(tmp_path, {"dataset": "digits", "bias": False, "scale": False})

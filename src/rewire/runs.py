@@ -14,7 +14,7 @@ __all__ = ["RunFolder", "write_json", "write_summary"]
 # Config keys that do not change results: runtime options (rewire.configs marks them) and
 # keys of older versions that another key replaced.
 NOT_IDENTITY = {"data_dir", "download", "out", "workers", "ray_address", "max_minutes",
-                "device", "model_options"}
+                "device"}
 
 
 def write_summary(out: str | os.PathLike, summary: dict, table: str) -> None:
@@ -42,6 +42,10 @@ class RunFolder:
             p.name != "config.json" for p in self.path.rglob("*") if p.is_file())
         if self.resumed:
             old = read_json(cfg_file)
+            legacy = old.pop("model_options", None)  # p-SIREN runs before bias / scale fields
+            if isinstance(legacy, dict):
+                for k in ("bias", "scale"):
+                    old.setdefault(k, bool(legacy.get(k, False)))
             for k, v in defaults.items():
                 if k not in old and k in config and config[k] == v:
                     old[k] = v
