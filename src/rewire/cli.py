@@ -65,9 +65,7 @@ def _converter(f, kind):
 
 
 def _shown(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    return "none" if value is None else str(value)
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _add_options(p: argparse.ArgumentParser, cls) -> None:
@@ -80,7 +78,7 @@ def _add_options(p: argparse.ArgumentParser, cls) -> None:
             text += f"; one of {', '.join(m['choices'])}"
         if m.get("required"):
             text += " (required)"
-        elif default is not MISSING and kind is not bool:
+        elif default not in (MISSING, None) and kind is not bool and "default" not in text:
             text += f" (default: {_shown(default)})"
         if m.get("positional"):
             p.add_argument(f.name, help=text)
