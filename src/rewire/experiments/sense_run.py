@@ -188,7 +188,8 @@ def plot_climb(history: list[dict], results: dict, path) -> None:
     ax.set_xlabel("neighbourhood (step)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"SENSE from {results['init']} init, {results['dataset']}, "
-                 f"{results['sparsity'] * 100:.0f}% sparse ternary {results['model']}")
+                 f"{results['sparsity'] * 100:.0f}% sparse ternary "
+                 f"{results.get('model', 'aann-mnist-cnn')}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

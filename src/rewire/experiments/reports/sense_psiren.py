@@ -17,6 +17,14 @@ def _first(rows: list[dict], n: int) -> str:
                      f"{r['test_accuracy'] * 100:.2f} |" for r in rows[:n])
 
 
+def plots(folder: Path, spec: dict) -> None:
+    from ..sense_run import plot_climb
+
+    for sub in ("hinge-top4", "paper-rule"):
+        plot_climb(read_jsonl(folder / sub / "metrics.jsonl"),
+                   read_json(folder / sub / "results.json"), folder / sub / "climb.png")
+
+
 def _row(command: str, r: dict) -> str:
     return (f"`{command}` | {pct(r['start_val_accuracy'])} → {pct(r['final_val_accuracy'])} | "
             f"{pct(r['start_test_accuracy'])} → **{pct(r['final_test_accuracy'])}** | "
