@@ -157,3 +157,24 @@ def test_an_old_run_with_biases_is_not_resumed_without_them(tmp_path):
     RunFolder(tmp_path, {"dataset": "digits", "bias": True, "scale": False})
     with pytest.raises(ValueError, match="differs in bias"):
         RunFolder(tmp_path, {"dataset": "digits", "bias": False, "scale": False})
+
+
+def test_a_killed_session_still_counts_in_timing(tmp_path):
+    """A session that never closed (SIGKILL) counts up to the last file it wrote."""
+    import os
+    import time
+
+    from rewire.runs import RunFolder
+
+    run = RunFolder(tmp_path, {"k": 1})
+    began = json.loads((tmp_path / "timing.json").read_text())["open"]
+    (tmp_path / "metrics.jsonl").write_text("{}\n")
+    os.utime(tmp_path / "metrics.jsonl", (began + 50, began + 50))  # its last write
+    del run  # killed: add_time never ran
+    again = RunFolder(tmp_path, {"k": 1})
+    t = json.loads((tmp_path / "timing.json").read_text())
+    assert t["sessions"] == 1 and abs(t["seconds"] - 50) < 1 and t["open"] >= began
+    time.sleep(0.01)
+    total = again.add_time()
+    t = json.loads((tmp_path / "timing.json").read_text())
+    assert t["sessions"] == 2 and "open" not in t and total > 50

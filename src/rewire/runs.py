@@ -39,7 +39,8 @@ class RunFolder:
         defaults = json.loads(json.dumps(defaults or {}))
         cfg_file = self.path / "config.json"
         self.resumed = cfg_file.is_file() and any(
-            p.name != "config.json" for p in self.path.rglob("*") if p.is_file())
+            p.name not in ("config.json", "timing.json")
+            for p in self.path.rglob("*") if p.is_file())
         if self.resumed:
             old = read_json(cfg_file)
             legacy = old.pop("model_options", None)  # p-SIREN runs before bias / scale fields
@@ -59,6 +60,7 @@ class RunFolder:
         else:
             write_json(cfg_file, config)
         self.config = config
+        self._open_session()
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -70,13 +72,31 @@ class RunFolder:
     def write_results(self, results: dict) -> None:
         write_json(self.path / "results.json", results)
 
-    def add_time(self, seconds: float | None = None) -> float:
-        """Add this session's wall time to ``timing.json`` (kept apart from the results, so
-        two runs with the same seed write the same results); returns the total."""
+    def _timing(self) -> dict:
         f = self.file("timing.json")
-        t = read_json(f) if f.is_file() else {"seconds": 0.0, "sessions": 0}
+        return read_json(f) if f.is_file() else {"seconds": 0.0, "sessions": 0}
+
+    def _open_session(self) -> None:
+        """Mark this session open in ``timing.json``. A session still open from before was
+        killed (SIGKILL, power): it is counted up to the last file it wrote."""
+        t = self._timing()
+        began = t.pop("open", None)
+        if began is not None:
+            last = max((p.stat().st_mtime for p in self.path.rglob("*")
+                        if p.is_file() and p.name != "timing.json"), default=began)
+            t["seconds"] += max(last - began, 0.0)
+            t["sessions"] += 1
+        t["open"] = self.started
+        write_json(self.file("timing.json"), t)
+
+    def add_time(self, seconds: float | None = None) -> float:
+        """Close this session: add its wall time to ``timing.json`` (kept apart from the
+        results, so two runs with the same seed write the same results); returns the
+        total."""
+        t = self._timing()
+        t.pop("open", None)
         t["seconds"] += time.time() - self.started if seconds is None else seconds
         t["sessions"] += 1
-        write_json(f, t)
+        write_json(self.file("timing.json"), t)
         self.started = time.time()
         return t["seconds"]
