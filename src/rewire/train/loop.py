@@ -153,9 +153,10 @@ def fit(
             if clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
             opt.step()
-            loss_sum += loss.item() * len(y)
+            step_loss = loss.item()  # one device sync per step
+            loss_sum += step_loss * len(y)
             correct += (logits.argmax(1) == y).sum().item()
-            bar.update(loss=loss.item())
+            bar.update(loss=step_loss)
         bar.close()
         record = {"stage": stage, "epoch": epoch + 1, "train_loss": loss_sum / len(train),
                   "train_accuracy": correct / len(train), "lr": opt.param_groups[0]["lr"]}
