@@ -7,6 +7,7 @@ import pytest
 from rewire.cli import main
 from rewire.experiments.priors import PriorsConfig, run_priors
 from rewire.experiments.prune_ffn import ONE_SHOT_GRID, PruneFFNConfig, run_prune_ffn
+from rewire.seeds import derive
 
 
 def test_prune_ffn_rows_and_ordering_on_digits(tmp_path):
@@ -39,8 +40,8 @@ def test_priors_rows_carry_graph_properties(tmp_path, monkeypatch):
     assert len(s["rows"]) == 4
     # graph 0 of each generator trained again with another seed, kept out of the rows
     assert sorted((r["generator"], r["graph_seed"], r["train_seed"])
-                  for r in s["repeat_rows"]) == [("barabasi-albert", 0, 10000),
-                                                 ("watts-strogatz", 0, 10000)]
+                  for r in s["repeat_rows"]) == [("barabasi-albert", 0, derive(0, "repeat", 1)),
+                                                 ("watts-strogatz", 0, derive(0, "repeat", 1))]
     assert {r["train_seed"] for r in s["rows"]} == {0, 1}
     assert s["noise"]["gru"]["graphs"] == 2 and s["noise"]["gru"]["trainings_per_graph"] == 2
     r = s["rows"][0]

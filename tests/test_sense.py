@@ -63,6 +63,7 @@ def test_every_accepted_move_strictly_improves_the_batch_score(digits, start):
     """Accept only a strict improvement in (criterion, tie-break) order on the batch."""
     from rewire.search import make_evaluator
     from rewire.search.sense import _current, layer_for_step, resolve_neighbours, sample_swaps
+    from rewire.seeds import derive
 
     cfg = SenseConfig(steps=25, neighbours=SMALL, accept_top=1, batch=400)
     r = run(cfg, start, digits)
@@ -74,7 +75,7 @@ def test_every_accepted_move_strictly_improves_the_batch_score(digits, start):
         sl = slice(h["batch"] * 400, (h["batch"] + 1) * 400)
         before = _current(ev, sl, "hinge")
         layer = layer_for_step("random3", step, 0, ev.layers)
-        swaps = sample_swaps(ev.w[layer], sizes[layer], torch.Generator().manual_seed(step))
+        swaps = sample_swaps(ev.w[layer], sizes[layer], torch.Generator().manual_seed(derive(0, "swaps", step)))
         sc = ev.score_swaps(layer, swaps, sl)
         keys = sorted(((float(sc["hinge"][k]), float(sc["accuracy"][k]), -k)
                        for k in range(len(swaps))), reverse=True)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .files import read_json, write_json, write_text
+from .seeds import SEEDING
 
 __all__ = ["RunFolder", "write_json", "write_summary"]
 
@@ -29,13 +30,15 @@ class RunFolder:
 
     def __init__(self, path: str | os.PathLike, config: dict, defaults: dict | None = None):
         """``defaults``: values of options added after a run was started; a stored config
-        without such an option matches when the new value is its default."""
+        without such an option matches when the new value is its default. The seed
+        derivation's version (:data:`rewire.seeds.SEEDING`) is part of every identity; a
+        folder without one was started under version 1."""
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"{self.path} is a file, not a run folder")
         self.path.mkdir(parents=True, exist_ok=True)
         self.started = time.time()
-        config = json.loads(json.dumps(config))  # compare as stored (tuples become lists)
+        config = json.loads(json.dumps({**config, "seeding": SEEDING}))  # as stored
         defaults = json.loads(json.dumps(defaults or {}))
         cfg_file = self.path / "config.json"
         self.resumed = cfg_file.is_file() and any(
@@ -43,6 +46,7 @@ class RunFolder:
             for p in self.path.rglob("*") if p.is_file())
         if self.resumed:
             old = read_json(cfg_file)
+            old.setdefault("seeding", 1)
             legacy = old.pop("model_options", None)  # p-SIREN runs before bias / scale fields
             if isinstance(legacy, dict):
                 for k in ("bias", "scale"):

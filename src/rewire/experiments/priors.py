@@ -29,6 +29,7 @@ from ..models import CELLS, GraphRNN
 from ..predict import REGRESSORS, pearson_table, prediction_r2
 from ..runs import RunFolder, write_json, write_summary
 from ..train import evaluate, fit
+from ..seeds import derive
 from .executor import run_tasks
 from .reports import paper
 
@@ -47,7 +48,7 @@ _load = functools.cache(load_dataset)  # a worker reads its data once, not once 
 def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
           repeat: int = 0) -> dict:
     """Train the graph of ``seed`` once; ``repeat`` r > 0 trains it again with training seed
-    ``r * 10000 + seed`` (initialisation and batch order) on the same graph."""
+    ``derive(seed, "repeat", r)`` (initialisation and batch order) on the same graph."""
     done = Path(out) / "row.json"
     if done.is_file():
         return json.loads(done.read_text())
@@ -55,7 +56,7 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
     data = _load(c.dataset, c.data_dir)
     train = Split(data.train.x[: c.train_examples], data.train.y[: c.train_examples])
     dag = random_prior(generator, seed, c.nodes)
-    train_seed = repeat * 10000 + seed
+    train_seed = derive(seed, "repeat", repeat) if repeat else seed
     torch.manual_seed(train_seed)
     net = GraphRNN(dag, cell)
     hist = fit(net, train, data.val, epochs=c.epochs, lr=c.lr, batch_size=c.batch_size,

@@ -24,6 +24,7 @@ from ..models import create_model
 from ..runs import RunFolder, write_json, write_summary
 from ..sparse import sparsity
 from ..train import evaluate, fit
+from ..seeds import derive
 from .executor import run_tasks
 
 __all__ = ["PruneFFNConfig", "run_prune_ffn", "summarize_prune_ffn", "ONE_SHOT_GRID"]
@@ -73,7 +74,7 @@ def _task(cfg: dict, model: str, seed: int, method: str, scheme: str, retrained:
         if retrained:
             fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
                 optimizer=c.optimizer, weight_decay=c.weight_decay,
-                seed=seed * 1000 + len(rows), progress=False, stage="retrain")
+                seed=derive(seed, "retrain", len(rows)), progress=False, stage="retrain")
         rows.append({**common, "amount": round(amount, 6),
                      "sparsity": round(float(sparsity(net)), 6),
                      "test_accuracy": evaluate(net, data.test)["accuracy"],

@@ -26,6 +26,7 @@ from ..models import create_model
 from ..runs import RunFolder, write_json, write_summary
 from ..sparse.masks import prunable_weights
 from ..train import evaluate, fit
+from ..seeds import derive
 from .executor import run_tasks
 
 __all__ = ["PruneRNNConfig", "run_prune_rnn", "summarize_prune_rnn", "TARGETS",
@@ -80,7 +81,7 @@ def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
         prune.magnitude(net, amount, scope="layer", layers=target_layers(net, target))
         before = evaluate(net, data.test)["accuracy"]
         fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
-            clip_grad_norm=c.clip, seed=seed * 1000 + int(amount * 100), progress=False,
+            clip_grad_norm=c.clip, seed=derive(seed, "retrain", round(amount * 1e6)), progress=False,
             stage="retrain")
         rows.append({"dataset": dataset, "cell": cell, "target": target, "amount": amount,
                      "seed": seed, "base_test_accuracy": base_acc,

@@ -38,6 +38,7 @@ from ..data import Split
 from ..files import atomic_torch_save
 from ..progress import Progress, say
 from ..sparse.wiring import Wiring
+from ..seeds import derive
 from .evaluator import make_evaluator, read_ternary
 from .moves import max_neighbours, sample_swaps
 
@@ -92,7 +93,7 @@ def layer_for_step(schedule: str, step: int, seed: int, layers, block: int = 3) 
     visit = step // block
     if schedule == "round-robin":
         return layers[visit % len(layers)]
-    g = torch.Generator().manual_seed(seed * 1_000_003 + visit)
+    g = torch.Generator().manual_seed(derive(seed, "layer", visit))
     return layers[int(torch.randint(len(layers), (1,), generator=g))]
 
 
@@ -221,7 +222,7 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
         layer = layer_for_step(cfg.schedule, step, cfg.seed, layers, cfg.block)
         b = step % n_batches
         sl = slice(b * batch, (b + 1) * batch)
-        gs = torch.Generator().manual_seed(cfg.seed * 7_919 + step)
+        gs = torch.Generator().manual_seed(derive(cfg.seed, "swaps", step))
         swaps = sample_swaps(ev.w[layer].cpu(), sizes[layer], gs)
         scores = ev.score_swaps(layer, swaps, sl)
         order = _order(scores, cfg.criterion)

@@ -22,6 +22,7 @@ from torch import nn
 from ..data import Split
 from ..files import append_jsonl, atomic_torch_save, read_jsonl
 from ..progress import Progress, say
+from ..seeds import derive
 
 __all__ = ["fit", "evaluate", "predict", "make_optimizer"]
 
@@ -133,7 +134,7 @@ def fit(
             break
         t0 = time.time()
         model.train()
-        gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        gen = torch.Generator().manual_seed(derive(seed, "epoch", epoch))
         perm = torch.randperm(len(train), generator=gen)
         loss_sum = correct = 0.0
         bar = Progress(steps_per_epoch, f"{stage} epoch {epoch + 1}/{epochs} step",
