@@ -12,8 +12,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rewire"
 LIBRARY = ("sparse", "prune", "train", "data", "models", "graphs", "search", "freenet",
            "predict", "siren")
 # the order the packages may import in: each only from those before it
-ORDER = ["files", "seeds", "progress", "registry", "configs", "runs", "data", "sparse", "graphs", "models",
-         "prune", "train", "predict", "search", "freenet", "siren", "experiments", "cli"]
+ORDER = ["files", "seeds", "progress", "registry", "configs", "runs", "data", "sparse", "graphs",
+         "models", "prune", "train", "predict", "search", "freenet", "siren", "experiments", "cli"]
 
 
 def _unit(path: Path) -> str:

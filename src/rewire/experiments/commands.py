@@ -32,10 +32,10 @@ def siren(cfg: C.SirenRun) -> None:
 
 
 def sweep(cfg: C.SweepRun) -> None:
-    from .psiren_sweep import run_sweep
+    from .psiren_sweep import run_psiren_sweep
 
     setup_process()
-    s = run_sweep(cfg)
+    s = run_psiren_sweep(cfg)
     for r in s["by_sparsity"]:
         print(f"sparsity {r['sparsity']:.2f}: test {r['mean']:.4f} ± {r['std']:.4f} "
               f"({r['seeds']} seeds)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
 
 import torch
 
@@ -37,26 +38,32 @@ def _call(fn: Callable, task: dict, threads: int):
 
 def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | None = None,
               ray_address: str | None = None, desc: str = "tasks",
-              progress: bool = True) -> list:
+              progress: bool = True, on_result: Callable[[int, Any], None] | None = None,
+              start: int = 0, total: int | None = None) -> list:
     """Run ``fn(**task)`` for every task; results come back in task order.
 
     Args:
         workers: local worker processes (ignored when ``ray_address`` is given).
         threads: torch threads per task; defaults to cores // workers.
         ray_address: ``"local"`` or a Ray cluster address.
+        on_result: called with (task index, result) as each task finishes, in this process.
+        start, total: the progress count of a resumed sweep (``start`` of ``total`` done).
     """
+    report = on_result or (lambda i, r: None)
+    total = len(tasks) + start if total is None else total
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     threads = threads or max(1, (mp.cpu_count() or 1) // workers)
+    bar = Progress(total, desc, enabled=progress and bool(tasks), start=start)
     if ray_address:
-        return _run_ray(fn, tasks, threads, ray_address, desc, progress)
-    bar = Progress(len(tasks), desc, enabled=progress)
-    if workers == 1:
+        return _run_ray(fn, tasks, threads, ray_address, bar, report)
+    if workers == 1 or len(tasks) <= 1:
         results = []
-        for t in tasks:
-            results.append(fn(**t))
-            bar.update()
-        bar.close()
+        with bar:
+            for i, t in enumerate(tasks):
+                results.append(fn(**t))
+                report(i, results[-1])
+                bar.update()
         return results
     results: list = [None] * len(tasks)
     ctx = mp.get_context("spawn")
@@ -64,12 +71,14 @@ def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | 
                              initargs=(threads,)) as pool, bar:
         futures = {pool.submit(fn, **t): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
+            i = futures[fut]
+            results[i] = fut.result()
+            report(i, results[i])
             bar.update()
     return results
 
 
-def _run_ray(fn, tasks, threads, address, desc, progress):
+def _run_ray(fn, tasks, threads, address, bar, report):
     try:
         import ray
     except ImportError:
@@ -86,11 +95,12 @@ def _run_ray(fn, tasks, threads, address, desc, progress):
         index = {r: i for i, r in enumerate(refs)}
         results: list = [None] * len(tasks)
         pending = list(refs)
-        with Progress(len(refs), desc, enabled=progress) as bar:
+        with bar:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 for r in done:
                     results[index[r]] = ray.get(r)
+                    report(index[r], results[index[r]])
                     bar.update(1)
         return results
     finally:

@@ -22,11 +22,11 @@ from ..freenet.evolve import read_updates
 from ..freenet.inference import LiveFreeNet
 from ..runs import RunFolder, write_summary
 from ..train import evaluate, fit
-from .executor import run_tasks
+from .engine import Stage, Sweep, Task, run_sweep
 from .reports import paper
 
-__all__ = ["FreeNetRun", "run_freenet", "run_table", "summarize_table", "PAPER_TABLE2",
-           "PAPER_KS"]
+__all__ = ["FreeNetRun", "run_freenet", "run_table", "table_sweep", "summarize_table",
+           "PAPER_TABLE2", "PAPER_KS"]
 
 PAPER_TABLE2 = {  # FreeNets Table 2 (test accuracy %, FreeEvolve / FCNN), from paper.json
     d: (v["freeevolve"], v["fcnn"]) for d, v in paper("table2")["test_percent"].items()}
@@ -100,21 +100,23 @@ def standardized(data: Splits) -> Splits:
     return replace(data, train=f(data.train), val=f(data.val), test=f(data.test))
 
 
-def _table_task(cfg: dict, out: str) -> dict:
-    return run_freenet(FreeNetRun(**cfg), out, progress=False)
+def _table_task(folder: str, cfg: dict) -> dict:
+    return run_freenet(FreeNetRun(**cfg), folder, progress=False)
+
+
+def table_sweep(cfg: FreeNetTableRun) -> Sweep:
+    """One FreeNet run folder per (seed, dataset, k): a whole table per seed first."""
+    tasks = [Task(f"{d}_k{k}_seed{s}", {"cfg": asdict(cfg.run(d, k, s))})
+             for s in cfg.seeds for d in cfg.datasets for k in cfg.ks]
+    return Sweep("freenet-table", cfg, [Stage("runs", _table_task, tasks, "FreeNet runs")],
+                 lambda results, out: summarize_table(results[0], out), LATER_OPTIONS)
 
 
 def run_table(cfg: FreeNetTableRun, out=None) -> dict:
     """Every (dataset, k, seed) as its own run folder under ``OUT/runs``; then the summary."""
-    out = Path(out or cfg.out)
-    RunFolder(out, {"experiment": "freenet-table", **identity(cfg)}, LATER_OPTIONS)
     for d in cfg.datasets:
         load_dataset(d, cfg.data_dir, download=cfg.download)  # fetch once, up front
-    tasks = [{"cfg": asdict(cfg.run(d, k, s)), "out": str(out / "runs" / f"{d}_k{k}_seed{s}")}
-             for s in cfg.seeds for d in cfg.datasets for k in cfg.ks]  # a table per seed first
-    results = run_tasks(_table_task, tasks, cfg.workers, ray_address=cfg.ray_address,
-                        desc="FreeNet runs")
-    return summarize_table(results, out)
+    return run_sweep(table_sweep(cfg), out or cfg.out, cfg.workers, cfg.ray_address)
 
 
 def summarize_table(results: list[dict], out) -> dict:

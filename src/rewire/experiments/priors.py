@@ -15,25 +15,24 @@ so the best R² any predictor from structure alone could reach (``noise``).
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..configs import PriorsConfig, identity
+from ..configs import PriorsConfig
 from ..data import Split, load_dataset
 from ..graphs import FEATURES, graph_features, random_prior
 from ..models import CELLS, GraphRNN
 from ..predict import REGRESSORS, pearson_table, prediction_r2
-from ..runs import RunFolder, write_json, write_summary
-from ..train import evaluate, fit
+from ..runs import write_summary
 from ..seeds import derive
-from .executor import run_tasks
+from ..train import evaluate, fit
+from .engine import Stage, Sweep, Task, run_sweep
 from .reports import paper
 
-__all__ = ["PriorsConfig", "run_priors", "summarize_priors", "PREDICT_FEATURES"]
+__all__ = ["PriorsConfig", "run_priors", "priors_sweep", "summarize_priors", "PREDICT_FEATURES"]
 
 # Every property of the flat record except the redundant variances' square roots.
 PREDICT_FEATURES = FEATURES + ["sinks", "eccentricity_mean", "degree_mean", "closeness_mean",
@@ -45,13 +44,10 @@ ADDED_OPTIONS = {"noise_graphs": 5, "noise_seeds": 3}  # runs started before the
 _load = functools.cache(load_dataset)  # a worker reads its data once, not once per training
 
 
-def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
+def _task(folder: str, cfg: dict, generator: str, seed: int, cell: str,
           repeat: int = 0) -> dict:
     """Train the graph of ``seed`` once; ``repeat`` r > 0 trains it again with training seed
     ``derive(seed, "repeat", r)`` (initialisation and batch order) on the same graph."""
-    done = Path(out) / "row.json"
-    if done.is_file():
-        return json.loads(done.read_text())
     c = PriorsConfig(**cfg)
     data = _load(c.dataset, c.data_dir)
     train = Split(data.train.x[: c.train_examples], data.train.y[: c.train_examples])
@@ -68,23 +64,26 @@ def _task(cfg: dict, generator: str, seed: int, cell: str, out: str,
            "val_accuracy": max(r["val_accuracy"] for r in hist),
            "params": sum(p.numel() for p in net.parameters()),
            **graph_features(dag)}
-    write_json(done, row)
     return row
 
 
+def priors_sweep(cfg: PriorsConfig) -> Sweep:
+    """One task per (graph, generator, cell), then the repeated trainings of the first
+    ``noise_graphs`` graphs."""
+    c = asdict(cfg)
+    tasks = [Task(f"{g}_{s:03d}_{cell}", {"cfg": c, "generator": g, "seed": s, "cell": cell})
+             for s in range(cfg.graphs) for g in cfg.generators for cell in cfg.cells]
+    tasks += [Task(f"{t.name}_r{r}", {**t.args, "repeat": r}) for t in tasks
+              if t.args["seed"] < cfg.noise_graphs for r in range(1, cfg.noise_seeds + 1)]
+    return Sweep("priors", cfg, [Stage("runs", _task, tasks, "prior RNNs")],
+                 lambda results, out: summarize_priors(results[0], out), ADDED_OPTIONS)
+
+
 def run_priors(cfg: PriorsConfig, out, workers: int = 1, ray_address: str | None = None) -> dict:
-    out = Path(out)
-    RunFolder(out, {"experiment": "priors", **identity(cfg)}, defaults=ADDED_OPTIONS)
     for g in cfg.generators:
         random_prior(g, 0, cfg.nodes)  # validates the generator name
-    load_dataset(cfg.dataset, cfg.data_dir)
-    tasks = [{"cfg": asdict(cfg), "generator": g, "seed": s, "cell": cell,
-              "out": str(out / "runs" / f"{g}_{s:03d}_{cell}")}
-             for s in range(cfg.graphs) for g in cfg.generators for cell in cfg.cells]
-    tasks += [{**t, "repeat": r, "out": f"{t['out']}_r{r}"} for t in tasks
-              if t["seed"] < cfg.noise_graphs for r in range(1, cfg.noise_seeds + 1)]
-    rows = run_tasks(_task, tasks, workers, ray_address=ray_address, desc="prior RNNs")
-    return summarize_priors(rows, out)
+    load_dataset(cfg.dataset, cfg.data_dir)  # fetch once, and fail before any folder
+    return run_sweep(priors_sweep(cfg), out, workers, ray_address)
 
 
 def summarize_priors(rows: list[dict], out) -> dict:

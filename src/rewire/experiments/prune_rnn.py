@@ -13,25 +13,24 @@ paper calls its Figure 5 "iterative magnitude percentage pruning"; both readings
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from .. import prune
-from ..configs import TARGETS, PruneRNNConfig, identity
+from ..configs import TARGETS, PruneRNNConfig
 from ..data import load_dataset
+from ..files import atomic_torch_save
 from ..models import create_model
-from ..runs import RunFolder, write_json, write_summary
+from ..runs import write_summary
+from ..seeds import derive
 from ..sparse.masks import prunable_weights
 from ..train import evaluate, fit
-from ..seeds import derive
-from .executor import run_tasks
+from .engine import Stage, Sweep, Task, run_sweep, sibling
 
-__all__ = ["PruneRNNConfig", "run_prune_rnn", "summarize_prune_rnn", "TARGETS",
-           "target_layers"]
-
+__all__ = ["PruneRNNConfig", "run_prune_rnn", "summarize_prune_rnn", "prune_rnn_sweep",
+           "TARGETS", "target_layers"]
 
 
 def target_layers(model, target: str) -> list[str]:
@@ -48,30 +47,31 @@ def target_layers(model, target: str) -> list[str]:
 ADDED_OPTIONS = {"iterative": False}  # runs started before it existed
 
 
-def _base(cfg: dict, dataset: str, cell: str, seed: int, path: str) -> str:
-    p = Path(path)
-    if p.is_file():
-        return path
+def _base_name(dataset: str, cell: str, seed: int) -> str:
+    return f"{dataset}_{cell}_seed{seed}"
+
+
+def _base(folder: str, cfg: dict, dataset: str, cell: str, seed: int) -> str:
+    """Train the base RNN into ``folder/model.pt``."""
+    f = Path(folder)
     c = PruneRNNConfig(**cfg)
     data = load_dataset(dataset, c.data_dir)
     torch.manual_seed(seed)
     net = create_model("reber-rnn", data.input_shape, 2, cell=cell)
     fit(net, data.train, data.val, epochs=c.base_epochs, lr=c.lr, batch_size=c.batch_size,
         clip_grad_norm=c.clip, keep_best=True, patience=4, seed=seed,
-        checkpoint=p.with_suffix(".ckpt"), log=p.with_suffix(".jsonl"), progress=False,
+        checkpoint=f / "checkpoint.pt", log=f / "metrics.jsonl", progress=False,
         stage=f"base {cell}")
-    torch.save(net.state_dict(), p)
-    return path
+    atomic_torch_save(net.state_dict(), f / "model.pt")
+    return _base_name(dataset, cell, seed)
 
 
-def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
-          out: str) -> list[dict]:
-    done = Path(out) / "rows.json"
-    if done.is_file():
-        return json.loads(done.read_text())
+def _task(folder: str, cfg: dict, dataset: str, cell: str, seed: int,
+          target: str) -> list[dict]:
     c = PruneRNNConfig(**cfg)
     data = load_dataset(dataset, c.data_dir)
     fresh = create_model("reber-rnn", data.input_shape, 2, cell=cell)
+    base = sibling(folder, "base", _base_name(dataset, cell, seed)) / "model.pt"
     fresh.load_state_dict(torch.load(base, weights_only=True))
     base_acc = evaluate(fresh, data.test)["accuracy"]
     rows, net = [], fresh  # iterative: this one net goes through every level
@@ -81,39 +81,40 @@ def _task(cfg: dict, dataset: str, cell: str, seed: int, target: str, base: str,
         prune.magnitude(net, amount, scope="layer", layers=target_layers(net, target))
         before = evaluate(net, data.test)["accuracy"]
         fit(net, data.train, epochs=c.retrain_epochs, lr=c.lr, batch_size=c.batch_size,
-            clip_grad_norm=c.clip, seed=derive(seed, "retrain", round(amount * 1e6)), progress=False,
-            stage="retrain")
+            clip_grad_norm=c.clip, seed=derive(seed, "retrain", round(amount * 1e6)),
+            progress=False, stage="retrain")
         rows.append({"dataset": dataset, "cell": cell, "target": target, "amount": amount,
                      "seed": seed, "base_test_accuracy": base_acc,
                      "test_accuracy_before": before,
                      "test_accuracy_after": evaluate(net, data.test)["accuracy"]})
-    write_json(done, rows)
     return rows
+
+
+def prune_rnn_sweep(cfg: PruneRNNConfig) -> Sweep:
+    """Base RNNs, then one task per (dataset, seed, cell, target)."""
+    c = asdict(cfg)
+    base = Stage("base", _base, [
+        Task(_base_name(d, cell, s), {"cfg": c, "dataset": d, "cell": cell, "seed": s})
+        for d in cfg.datasets for cell in cfg.cells for s in cfg.seeds], "base RNNs")
+    runs = Stage("runs", _task, [
+        Task(f"{d}_{cell}_{t}_seed{s}",
+             {"cfg": c, "dataset": d, "cell": cell, "seed": s, "target": t})
+        for d in cfg.datasets for s in cfg.seeds for cell in cfg.cells
+        for t in cfg.targets], "RNN pruning")
+    return Sweep("prune-rnn", cfg, [base, runs], lambda results, out: summarize_prune_rnn(
+        [r for rows in results[1] for r in rows], out), ADDED_OPTIONS)
 
 
 def run_prune_rnn(cfg: PruneRNNConfig, out, workers: int = 1,
                   ray_address: str | None = None) -> dict:
-    out = Path(out)
-    RunFolder(out, {"experiment": "prune-rnn", **identity(cfg)}, defaults=ADDED_OPTIONS)
     for t in cfg.targets:
         if t not in TARGETS:
             raise ValueError(f"unknown target {t!r}; expected one of {', '.join(TARGETS)}")
     for a in cfg.amounts:
         prune.check_amount(a)
     for d in cfg.datasets:
-        load_dataset(d, cfg.data_dir)
-    c = asdict(cfg)
-    bases = {(d, cell, s): str(out / "base" / f"{d}_{cell}_seed{s}.pt")
-             for d in cfg.datasets for cell in cfg.cells for s in cfg.seeds}
-    run_tasks(_base, [{"cfg": c, "dataset": d, "cell": cell, "seed": s, "path": p}
-                      for (d, cell, s), p in bases.items()], workers,
-              ray_address=ray_address, desc="base RNNs")
-    tasks = [{"cfg": c, "dataset": d, "cell": cell, "seed": s, "target": t,
-              "base": bases[d, cell, s], "out": str(out / "runs" / f"{d}_{cell}_{t}_seed{s}")}
-             for d in cfg.datasets for s in cfg.seeds for cell in cfg.cells
-             for t in cfg.targets]
-    results = run_tasks(_task, tasks, workers, ray_address=ray_address, desc="RNN pruning")
-    return summarize_prune_rnn([r for rows in results for r in rows], out)
+        load_dataset(d, cfg.data_dir)  # fetch once, and fail before any folder
+    return run_sweep(prune_rnn_sweep(cfg), out, workers, ray_address)
 
 
 def summarize_prune_rnn(rows: list[dict], out) -> dict:

@@ -1,9 +1,9 @@
 """AANN Figure 2a / Figure 12: p-SIREN test accuracy across sparsity levels and seeds.
 
-Dense training (step 1) is shared by all sparsity levels of a seed. Each (sparsity, seed)
-run is its own p-SIREN run folder under ``OUT/runs/``; a finished run is skipped and an
-unfinished one resumes from its checkpoints, so re-running the same command continues an
-interrupted sweep. All work goes through :func:`rewire.experiments.executor.run_tasks`.
+Dense training (step 1) is shared by all sparsity levels of a seed (stage ``dense``). Each
+(sparsity, seed) run is its own p-SIREN run folder under ``OUT/runs/``; the engine
+(:mod:`rewire.experiments.engine`) skips a finished run and an unfinished one resumes from its
+checkpoints, so re-running the same command continues an interrupted sweep.
 """
 
 from __future__ import annotations
@@ -14,42 +14,44 @@ from pathlib import Path
 
 import numpy as np
 
-from ..configs import PAPER_SPARSITIES, SirenConfig, SweepRun, identity
-from ..runs import RunFolder, write_json
+from ..configs import PAPER_SPARSITIES, SirenConfig, SweepRun
+from ..runs import write_json
 from ..siren import train_dense
-from .executor import run_tasks
+from .engine import Stage, Sweep, Task, run_sweep, sibling
 from .siren_run import run_siren
 from .tables import cell, sample_std
 
-__all__ = ["PAPER_SPARSITIES", "run_sweep", "summarize", "markdown_table", "by_sparsity",
-           "plot_sweep"]
+__all__ = ["PAPER_SPARSITIES", "run_psiren_sweep", "psiren_sweep", "summarize",
+           "markdown_table", "by_sparsity", "plot_sweep"]
 
 
-def _dense_task(cfg: dict, checkpoint: str) -> str:
-    train_dense(SirenConfig(**cfg), checkpoint)
-    return checkpoint
+def _dense_task(folder: str, cfg: dict) -> str:
+    train_dense(SirenConfig(**cfg), Path(folder) / "dense.pt")
+    return "dense.pt"
 
 
-def _psiren_task(cfg: dict, out: str, dense: str) -> dict:
-    return run_siren(SirenConfig(**cfg), out, dense_checkpoint=dense, progress=False)
+def _psiren_task(folder: str, cfg: dict) -> dict:
+    c = SirenConfig(**cfg)
+    dense = sibling(folder, "dense", f"seed{c.seed}") / "dense.pt"
+    return run_siren(c, folder, dense_checkpoint=dense, progress=False)
 
 
-def run_sweep(cfg: SweepRun, out=None) -> dict:
+def psiren_sweep(cfg: SweepRun) -> Sweep:
+    """Step 1 once per seed (stage ``dense``), then p-SIREN per (seed, sparsity)."""
+    dense = Stage("dense", _dense_task, [Task(f"seed{s}", {"cfg": asdict(cfg.siren(0.0, s))})
+                                         for s in cfg.seeds], "dense (step 1)")
+    runs = Stage("runs", _psiren_task, [Task(f"p{p:.2f}_seed{s}", {"cfg": asdict(cfg.siren(p, s))})
+                                        for s in cfg.seeds for p in cfg.sparsities],
+                 "p-SIREN runs")
+    return Sweep("psiren-sweep", cfg, [dense, runs],
+                 lambda results, out: summarize(results[1], cfg.dataset, out),
+                 {"bias": False, "scale": False})
+
+
+def run_psiren_sweep(cfg: SweepRun, out=None) -> dict:
     """Run p-SIREN for every sparsity x seed into ``out`` (default ``cfg.out``); writes
     results.json, CSV and plot."""
-    out = Path(out or cfg.out)
-    RunFolder(out, {"experiment": "psiren-sweep", **identity(cfg)},
-              defaults={"bias": False, "scale": False})
-    dense = {s: str(out / "dense" / f"seed{s}.pt") for s in cfg.seeds}
-    run_tasks(_dense_task, [{"cfg": asdict(cfg.siren(0.0, s)), "checkpoint": dense[s]}
-                            for s in cfg.seeds], cfg.workers, ray_address=cfg.ray_address,
-              desc="dense (step 1)")
-    tasks = [{"cfg": asdict(cfg.siren(p, s)),
-              "out": str(out / "runs" / f"p{p:.2f}_seed{s}"), "dense": dense[s]}
-             for s in cfg.seeds for p in cfg.sparsities]
-    results = run_tasks(_psiren_task, tasks, cfg.workers, ray_address=cfg.ray_address,
-                        desc="p-SIREN runs")
-    return summarize(results, cfg.dataset, out)
+    return run_sweep(psiren_sweep(cfg), out or cfg.out, cfg.workers, cfg.ray_address)
 
 
 def summarize(results: list[dict], dataset: str, out) -> dict:

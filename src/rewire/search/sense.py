@@ -37,8 +37,8 @@ from torch import nn
 from ..data import Split
 from ..files import atomic_torch_save
 from ..progress import Progress, say
-from ..sparse.wiring import Wiring
 from ..seeds import derive
+from ..sparse.wiring import Wiring
 from .evaluator import make_evaluator, read_ternary
 from .moves import max_neighbours, sample_swaps
 
