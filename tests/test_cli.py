@@ -99,6 +99,11 @@ BAD = [
     (["report", "{in}/missing.rwt"], "no such model file"),
     (["report", "{in}/cut.rwt"], "truncated or corrupt"),
     (["report", "{in}/empty.pt"], "not a readable torch file"),
+    (["car", "expert", "--seeds", "0", "--out", O], "--seeds must be >= 1"),
+    (["car", "expert", "--seeds-from", "-1", "--out", O], "--seeds-from must be >= 0"),
+    (["car", "expert"], "required: --out"),
+    (["car"], "required"),
+    (["car", "steer"], "invalid choice"),
 ]
 
 
@@ -125,7 +130,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, files, t
 
 def test_at_least_40_bad_inputs_across_every_command():
     assert len(BAD) >= 40
-    assert {a[0] for a, _ in BAD if a} >= set(COMMANDS)
+    named = {" ".join(a[:n]) for a, _ in BAD for n in (1, 2)}
+    assert named >= set(COMMANDS)
 
 
 def test_a_typo_leaves_no_folder_and_the_corrected_command_runs_into_it(tmp_path, capsys):
@@ -165,9 +171,17 @@ def test_config_file_and_print_config(tmp_path, capsys):
 
 
 def test_every_option_has_help_and_shows_its_default():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    for name, p in sub.choices.items():
+    def leaves(parser, prefix=""):
+        for a in parser._actions:
+            if a.dest in ("command", "leaf"):
+                for name, p in a.choices.items():
+                    yield from leaves(p, f"{prefix}{name} ")
+                return
+        yield prefix.strip(), parser
+
+    named = dict(leaves(build_parser()))
+    assert set(named) == set(COMMANDS)
+    for name, p in named.items():
         for action in p._actions:
             if action.dest in ("help",):
                 continue

@@ -28,12 +28,12 @@ COMMANDS = {"siren": C.SirenRun, "sweep": C.SweepRun, "sense": C.SenseRun,
             "neighbours": C.NeighboursRun, "freenet": C.FreeNetRun,
             "freenet-table": C.FreeNetTableRun, "freenet-theorem": C.TheoremRun,
             "prune-ffn": C.PruneFFNConfig, "prune-rnn": C.PruneRNNConfig,
-            "priors": C.PriorsConfig, "predict": C.PredictRun, "report": C.ReportRun}
+            "priors": C.PriorsConfig, "predict": C.PredictRun, "report": C.ReportRun,
+            "car expert": C.CarExpertRun}  # "group command": rewire car expert
 USER_ERRORS = (ValueError, LookupError, OSError, EOFError)
 
 
-class UsageError(Exception):
-    pass
+class UsageError(Exception): ...
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,9 +44,8 @@ class Parser(argparse.ArgumentParser):
 SCALARS = {int: ("integer", int), float: ("number", float), str: ("text", str)}
 
 
-def _named(name: str, fn):
-    fn.__name__ = name  # argparse says "invalid <name> value"
-    return fn
+def _named(name: str, fn):  # argparse says "invalid <name> value"
+    return setattr(fn, "__name__", name) or fn
 
 
 def _converter(f, kind):
@@ -89,18 +88,26 @@ def _add_options(p: argparse.ArgumentParser, cls) -> None:
                        **how)
 
 
+def _version() -> str:
+    try:
+        return version("rewire")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rewire", description="the wiring of sparse, ternary and "
                     "topology-learned neural networks")
-    try:
-        installed = version("rewire")
-    except PackageNotFoundError:
-        installed = "unknown (not installed)"
-    parser.add_argument("--version", action="version", version=f"rewire {installed}")
+    parser.add_argument("--version", action="version", version=f"rewire {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups: dict = {}
     for name, cls in COMMANDS.items():
         about = (cls.__doc__ or "").split(":", 1)[-1].strip()
-        p = sub.add_parser(name, help=about, description=about)
+        group, _, leaf = name.rpartition(" ")
+        if group and group not in groups:
+            groups[group] = sub.add_parser(group, help=f"{group} commands").add_subparsers(
+                dest="leaf", required=True, metavar="COMMAND")
+        p = (groups[group] if group else sub).add_parser(leaf, help=about, description=about)
         _add_options(p, cls)
         p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
                        help="read options from a JSON or TOML file (flags given here win)")
@@ -109,30 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_config(path: str) -> dict:
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"--config {path}: no such file")
-    try:
-        if p.suffix == ".toml":
-            import tomllib
-            data = tomllib.loads(p.read_text())
-        else:
-            data = json.loads(p.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"--config {path}: not valid {p.suffix[1:] or 'JSON'}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"--config {path}: expected an object of options")
-    return {k.replace("-", "_"): v for k, v in data.items() if k != "experiment"}
-
-
 def parse_config(argv: list[str] | None = None):
     """``(command, config, print_config)`` from the command line; raises on bad input."""
     args = vars(build_parser().parse_args(argv))
-    command = args.pop("command")
+    command = " ".join(filter(None, [args.pop("command"), args.pop("leaf", None)]))
     cls = COMMANDS[command]
     show = args.pop("print_config", False)
-    values = _read_config(args.pop("config")) if "config" in args else {}
+    values = C.read_config_file(args.pop("config")) if "config" in args else {}
     unknown = set(values) - {f.name for f in fields(cls)}
     if unknown:
         raise ValueError(f"--config: unknown option(s) {', '.join(sorted(unknown))} for "
@@ -173,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         out = out if out and not os.path.exists(out) else None  # made by this command
         from .experiments import commands
 
-        getattr(commands, command.replace("-", "_"))(cfg)
+        getattr(commands, command.replace("-", "_").replace(" ", "_"))(cfg)
         return 0
     except UsageError as exc:
         code = 2

@@ -22,13 +22,17 @@ Example:
 from __future__ import annotations
 
 import copy
+import json
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
 
-__all__ = ["option", "identity", "runtime_fields", "SirenConfig", "SirenRun", "SweepRun",
-           "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun", "TheoremRun",
+__all__ = ["option", "identity", "read_config_file", "runtime_fields", "SirenConfig",
+           "SirenRun", "SweepRun", "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun",
+           "TheoremRun",
            "PruneFFNConfig", "PruneRNNConfig", "PriorsConfig", "PredictRun", "ReportRun",
+           "CarExpertRun",
            "DATASETS", "IMAGE_DATASETS", "SEARCHABLE", "PRUNE_METHODS", "PRUNE_SCHEMES",
            "CELLS", "GENERATORS", "TARGETS", "PAPER_SPARSITIES", "PAPER_KS"]
 
@@ -70,6 +74,24 @@ def option(default=MISSING, help: str = "", *, choices=None, low=None, high=None
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def read_config_file(path: str) -> dict:
+    """The options in a JSON or TOML file (``--config``), keys as field names."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"--config {path}: no such file")
+    try:
+        if p.suffix == ".toml":
+            import tomllib
+            data = tomllib.loads(p.read_text())
+        else:
+            data = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--config {path}: not valid {p.suffix[1:] or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--config {path}: expected an object of options")
+    return {k.replace("-", "_"): v for k, v in data.items() if k != "experiment"}
 
 
 def runtime_fields(cls) -> set[str]:
@@ -429,6 +451,20 @@ class PriorsConfig(DataDir, Workers, Output):
         self.nodes = tuple(self.nodes)
         if len(self.nodes) != 2 or self.nodes[0] > self.nodes[1]:
             raise ValueError(f"--nodes must be a range lo,hi with lo <= hi, got {self.nodes}")
+
+
+# --- CarRacing -----------------------------------------------------------------------------
+
+EVAL_SEEDS_FROM = 100_000  # rewire.car.EVAL_SEEDS (this module imports no gymnasium)
+
+
+@dataclass(kw_only=True)
+class CarExpertRun(Workers, Output):
+    """rewire car expert: the scripted CarRacing expert (5 and 3 actions) on evaluation
+    tracks."""
+    seeds: int = option(100, "evaluation tracks", low=1)
+    seeds_from: int = option(EVAL_SEEDS_FROM, "first track seed", low=0)
+    max_steps: int = option(1000, "steps per episode (the env's limit)", low=1)
 
 
 @dataclass(kw_only=True)

@@ -10,7 +10,7 @@ from .. import configs as C
 from .executor import setup_process
 
 __all__ = ["siren", "sweep", "sense", "neighbours", "freenet", "freenet_table",
-           "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report"]
+           "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report", "car_expert"]
 
 
 def _table(out) -> None:
@@ -140,6 +140,14 @@ def predict(cfg: C.PredictRun) -> None:
                              f"{' ...' if len(missing) > 4 else ''}; expected the rows of a "
                              f"'rewire priors' results.json")
     summarize_priors(data["rows"] + data.get("repeat_rows", []), cfg.out)
+    _table(cfg.out)
+
+
+def car_expert(cfg: C.CarExpertRun) -> None:
+    from .car_run import run_expert
+
+    setup_process()
+    run_expert(cfg)
     _table(cfg.out)
 
 

@@ -1,0 +1,86 @@
+"""CarRacing: the env's discrete action semantics, the expert, the seed guard, the driving
+policy of a network and the expert experiment, on tiny budgets."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+gym = pytest.importorskip("gymnasium", reason="the car extra is not installed "
+                          "(pip install 'rewire[car]')")
+pytest.importorskip("Box2D", reason="Box2D is not installed (pip install 'rewire[car]')")
+
+from rewire.car import (ACTIONS, EVAL_SEEDS, THREE_ACTIONS, TUNING_SEEDS,  # noqa: E402
+                        Expert, NetworkPolicy, check_seeds, make_env, run_episode)
+
+
+def _turn(action: int) -> float:
+    """Hull angle change (counter-clockwise positive) from 15 steps of ``action`` at speed."""
+    env = make_env()
+    env.reset(seed=0)
+    for _ in range(60):
+        env.step(3)
+    a0 = env.unwrapped.car.hull.angle
+    for _ in range(15):
+        env.step(action)
+    return env.unwrapped.car.hull.angle - a0
+
+
+def test_discrete_action_1_steers_right_and_2_left():
+    assert ACTIONS[1] == "right" and _turn(1) < -0.3  # clockwise: a right turn
+    assert ACTIONS[2] == "left" and _turn(2) > 0.3
+    assert [ACTIONS[a] for a in THREE_ACTIONS] == ["left", "right", "gas"]
+
+
+class Constant:
+    def __init__(self, action):
+        self.action = action
+
+    def reset(self, env):
+        pass
+
+    def act(self, env, frame):
+        assert frame.shape == (96, 96) and frame.dtype == np.uint8
+        return self.action
+
+
+def test_the_expert_follows_the_track_where_a_straight_line_leaves_it():
+    seed = TUNING_SEEDS[0]
+    expert = run_episode(Expert(), seed, max_steps=300)
+    gas_only = run_episode(Constant(3), seed, max_steps=300)
+    assert expert.steps == 300 and not expert.lap
+    assert expert.tiles >= 70 and expert.tiles > gas_only.tiles + 15
+    assert expert.total_return > 200 > gas_only.total_return
+
+
+def test_evaluation_seeds_never_overlap_training_seeds():
+    check_seeds(range(1000), EVAL_SEEDS)
+    check_seeds(TUNING_SEEDS, EVAL_SEEDS)
+    with pytest.raises(ValueError, match="3 evaluation track seeds are also training seeds"):
+        check_seeds(range(10), [8, 9, 10, 11, 7])
+
+
+def test_a_network_drives_through_its_three_outputs():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(96 * 96, 3))
+    with torch.no_grad():
+        net[1].weight.zero_()
+        net[1].bias.copy_(torch.tensor([0.0, 0.0, 1.0]))  # always "gas"
+    ep = run_episode(NetworkPolicy(net), EVAL_SEEDS[0], max_steps=120)
+    assert ep.steps == 120 and ep.tiles >= 10
+    with pytest.raises(ValueError, match="3 or 5 outputs, this one has 4"):
+        NetworkPolicy(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(96 * 96, 4)))
+
+
+def test_expert_command_reports_both_action_sets(tmp_path):
+    from rewire.cli import main
+
+    out = tmp_path / "expert"
+    assert main(["car", "expert", "--seeds", "2", "--seeds-from", str(TUNING_SEEDS[5]),
+                 "--max-steps", "60", "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    for s in (r, r["three_action"]):
+        assert len(s["returns"]) == 2 and s["min_return"] == min(s["returns"])
+        assert s["mean_return"] == pytest.approx(np.mean(s["returns"]))
+        assert [e["seed"] for e in s["per_seed"]] == [TUNING_SEEDS[5], TUNING_SEEDS[6]]
+    assert (out / "returns.png").stat().st_size > 10_000
