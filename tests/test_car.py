@@ -11,8 +11,17 @@ gym = pytest.importorskip("gymnasium", reason="the car extra is not installed "
                           "(pip install 'rewire[car]')")
 pytest.importorskip("Box2D", reason="Box2D is not installed (pip install 'rewire[car]')")
 
-from rewire.car import (ACTIONS, EVAL_SEEDS, THREE_ACTIONS, TUNING_SEEDS,  # noqa: E402
-                        Expert, NetworkPolicy, check_seeds, make_env, run_episode)
+from rewire.car import (  # noqa: E402
+    ACTIONS,
+    EVAL_SEEDS,
+    THREE_ACTIONS,
+    TUNING_SEEDS,
+    Expert,
+    NetworkPolicy,
+    check_seeds,
+    make_env,
+    run_episode,
+)
 
 
 def _turn(action: int) -> float:
@@ -84,3 +93,28 @@ def test_expert_command_reports_both_action_sets(tmp_path):
         assert s["mean_return"] == pytest.approx(np.mean(s["returns"]))
         assert [e["seed"] for e in s["per_seed"]] == [TUNING_SEEDS[5], TUNING_SEEDS[6]]
     assert (out / "returns.png").stat().st_size > 10_000
+
+
+def test_recorded_demonstrations_load_split_by_whole_episodes(tmp_path):
+    from rewire.cli import main
+    from rewire.data import load_dataset
+    from rewire.data.sources import DataError
+
+    out = tmp_path / "demos"
+    assert main(["car", "record", "--episodes", "3", "--seeds-from", "7", "--max-steps", "40",
+                 "--out", str(out)]) == 0
+    d = load_dataset("carracing", out)
+    assert d.input_shape == (1, 96, 96) and d.num_classes == 3
+    assert (len(d.train), len(d.val), len(d.test)) == (40, 40, 40)  # seeds 7, 8, 9
+    assert "split by whole episodes" in d.note
+    assert 0.0 <= float(d.train.x.min()) and float(d.train.x.max()) <= 1.0
+    assert set(d.train.y.tolist()) <= {0, 1, 2}
+    index = json.loads((out / "index.json").read_text())
+    assert [e["split"] for e in index["episodes"]] == ["train", "val", "test"]
+    assert index["classes"] == ["left", "right", "gas"]
+    f = out / index["episodes"][1]["file"]
+    f.write_bytes(f.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(DataError, match="corrupt"):
+        load_dataset("carracing", out)
+    with pytest.raises(DataError, match="no demonstrations"):
+        load_dataset("carracing", tmp_path / "nowhere")

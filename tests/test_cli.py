@@ -104,6 +104,9 @@ BAD = [
     (["car", "expert"], "required: --out"),
     (["car"], "required"),
     (["car", "steer"], "invalid choice"),
+    (["car", "record", "--actions", "4", "--out", O], "--actions must be 3 or 5"),
+    (["car", "record", "--seeds-from", "99990", "--out", O], "reach the evaluation seeds"),
+    (["siren", "--dataset", "carracing", "--data-dir", "{in}", "--out", O], "no demonstrations"),
 ]
 
 

@@ -29,7 +29,7 @@ COMMANDS = {"siren": C.SirenRun, "sweep": C.SweepRun, "sense": C.SenseRun,
             "freenet-table": C.FreeNetTableRun, "freenet-theorem": C.TheoremRun,
             "prune-ffn": C.PruneFFNConfig, "prune-rnn": C.PruneRNNConfig,
             "priors": C.PriorsConfig, "predict": C.PredictRun, "report": C.ReportRun,
-            "car expert": C.CarExpertRun}  # "group command": rewire car expert
+            "car expert": C.CarExpertRun, "car record": C.CarRecordRun}  # group, leaf
 USER_ERRORS = (ValueError, LookupError, OSError, EOFError)
 
 

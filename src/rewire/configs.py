@@ -32,14 +32,14 @@ __all__ = ["option", "identity", "read_config_file", "runtime_fields", "SirenCon
            "SirenRun", "SweepRun", "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun",
            "TheoremRun",
            "PruneFFNConfig", "PruneRNNConfig", "PriorsConfig", "PredictRun", "ReportRun",
-           "CarExpertRun",
+           "CarExpertRun", "CarRecordRun",
            "DATASETS", "IMAGE_DATASETS", "SEARCHABLE", "PRUNE_METHODS", "PRUNE_SCHEMES",
            "CELLS", "GENERATORS", "TARGETS", "PAPER_SPARSITIES", "PAPER_KS"]
 
 # Names of what the registries hold (tests/test_cli.py checks them against the registries).
 DATASETS = ("digits", "mnist", "fashion-mnist", "emnist", "emnist-mnist", "kmnist", "cifar10",
-            "reber", "reber-deepstruct")
-IMAGE_DATASETS = DATASETS[:7]
+            "reber", "reber-deepstruct", "carracing")
+IMAGE_DATASETS = DATASETS[:7] + ("carracing",)  # carracing: recorded demonstrations
 # Registered models SENSE builds from a random start, and the options that make them pure
 # ternary networks (no biases: every weight is exactly -1, 0 or +1).
 SEARCHABLE = {"aann-mnist-cnn": {}, "car-cnn": {}, "lenet-300-100": {"bias": False},
@@ -465,6 +465,26 @@ class CarExpertRun(Workers, Output):
     seeds: int = option(100, "evaluation tracks", low=1)
     seeds_from: int = option(EVAL_SEEDS_FROM, "first track seed", low=0)
     max_steps: int = option(1000, "steps per episode (the env's limit)", low=1)
+
+
+@dataclass(kw_only=True)
+class CarRecordRun(Workers, Output):
+    """rewire car record: expert demonstrations (grayscale frames, expert actions) of whole
+    episodes, split by track seed (seed % 10: 8 validation, 9 test)."""
+    episodes: int = option(50, "episodes (tracks) to record", low=1)
+    seeds_from: int = option(0, "first track seed (evaluation seeds start at "
+                             f"{EVAL_SEEDS_FROM})", low=0, high=EVAL_SEEDS_FROM)
+    actions: int = option(3, "action set: 3 ({left, right, gas}, the AANN car CNN) or 5",
+                          low=3, high=6)
+    max_steps: int = option(1000, "steps per episode (the env's limit)", low=1)
+
+    def check(self) -> None:
+        super().check()
+        if self.actions not in (3, 5):
+            raise ValueError(f"--actions must be 3 or 5, got {self.actions}")
+        if self.seeds_from + self.episodes > EVAL_SEEDS_FROM:
+            raise ValueError(f"track seeds {self.seeds_from}-{self.seeds_from + self.episodes - 1}"
+                             f" reach the evaluation seeds (from {EVAL_SEEDS_FROM})")
 
 
 @dataclass(kw_only=True)

@@ -151,6 +151,13 @@ def _reber_deepstruct(data_dir, download):
     return encode(s_tr, length), y_tr, encode(s_te, length), y_te
 
 
+def _carracing(data_dir, download):
+    """Recorded demonstrations (``rewire car record``): three splits of whole episodes."""
+    from .demos import read_demos
+
+    return read_demos(data_dir)
+
+
 def _holdout(x, y, test_fraction: float, seed: int = 0):
     """Split a single array into train and test parts with a fixed permutation."""
     perm = np.random.default_rng(seed).permutation(len(y))
@@ -171,6 +178,7 @@ for _name, _entry in [
     ("cifar10", (_cifar10, 10)),
     ("reber", (_reber_generated, 2)),
     ("reber-deepstruct", (_reber_deepstruct, 2)),
+    ("carracing", (_carracing, 3)),
 ]:
     DATASETS.register(_name, _entry)
 
@@ -201,22 +209,30 @@ def load_dataset(
     loader, num_classes = DATASETS[name]
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    xtr, ytr, xte, yte, *note = loader(data_dir, download)
-    perm = np.random.default_rng(split_seed).permutation(len(ytr))
-    if limit is not None:
-        perm = perm[: int(limit)]
-    n_val = max(1, int(round(len(perm) * val_fraction)))
-    va, tr = perm[:n_val], perm[n_val:]
+    parts = loader(data_dir, download)
 
     def split(x, y):
         return Split(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y))
 
-    note = note[0] if note else ""
+    if isinstance(parts, dict):  # the data come split (whole episodes): keep it
+        (xtr, ytr), (xva, yva), (xte, yte) = parts["train"], parts["val"], parts["test"]
+        note, tr = parts.get("note", ""), np.arange(len(ytr))
+        if limit is not None:
+            tr = np.random.default_rng(split_seed).permutation(len(ytr))[: int(limit)]
+        train, val = split(xtr[tr], ytr[tr]), split(xva, yva)
+    else:
+        xtr, ytr, xte, yte, *note = parts
+        note = note[0] if note else ""
+        perm = np.random.default_rng(split_seed).permutation(len(ytr))
+        if limit is not None:
+            perm = perm[: int(limit)]
+        n_val = max(1, int(round(len(perm) * val_fraction)))
+        va, tr = perm[:n_val], perm[n_val:]
+        train, val = split(xtr[tr], ytr[tr]), split(xtr[va], ytr[va])
     if note and note not in _SAID:
         _SAID.add(note)
         say(note)
-    return Splits(name, split(xtr[tr], ytr[tr]), split(xtr[va], ytr[va]), split(xte, yte),
-                  num_classes, note)
+    return Splits(name, train, val, split(xte, yte), num_classes, note)
 
 
 _SAID: set[str] = set()

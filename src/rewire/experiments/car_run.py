@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..configs import CarExpertRun
+from ..configs import CarExpertRun, CarRecordRun
+from ..files import write_json
 from ..runs import write_summary
 from .engine import Stage, Sweep, Task, run_sweep
 from .tables import sample_std
 
-__all__ = ["run_expert", "expert_sweep", "summarize_returns"]
+__all__ = ["run_expert", "expert_sweep", "run_record", "record_sweep", "summarize_returns"]
 
 
 def _expert_episode(folder: str, seed: int, three_actions: bool, max_steps: int) -> dict:
@@ -49,6 +50,48 @@ def run_expert(cfg: CarExpertRun) -> dict:
 
     make_env().close()  # gymnasium and Box2D are there, before any folder
     return run_sweep(expert_sweep(cfg), cfg.out, cfg.workers, cfg.ray_address)
+
+
+def _record_task(folder: str, seed: int, three_actions: bool, max_steps: int) -> dict:
+    from ..car import record_episode
+
+    entry = record_episode(seed, Path(folder) / "episode.npz", three_actions, max_steps)
+    return {**entry, "file": f"episodes/{Path(folder).name}/episode.npz"}
+
+
+def record_sweep(cfg: CarRecordRun) -> Sweep:
+    """One task per episode; the summary is the dataset's ``index.json``."""
+    from ..car import ACTIONS, THREE_ACTIONS
+
+    seeds = range(cfg.seeds_from, cfg.seeds_from + cfg.episodes)
+    tasks = [Task(f"seed{s}", {"seed": s, "three_actions": cfg.actions == 3,
+                               "max_steps": cfg.max_steps}) for s in seeds]
+    classes = [ACTIONS[a] for a in (THREE_ACTIONS if cfg.actions == 3 else range(5))]
+
+    def summary(results, out: Path) -> dict:
+        write_json(out / "index.json", {"classes": classes, "episodes": results[0]})
+        rows = {}
+        for split in ("train", "val", "test"):
+            eps = [e for e in results[0] if e["split"] == split]
+            rows[split] = {"episodes": len(eps), "frames": sum(e["frames"] for e in eps),
+                           "mean_return": float(np.mean([e["return"] for e in eps]))
+                           if eps else None}
+        s = {"classes": classes, "splits": rows}
+        write_summary(out, s, "| split | episodes | frames | mean expert return |\n"
+                      "|---|---:|---:|---:|\n" + "".join(
+                          f"| {k} | {v['episodes']} | {v['frames']} | "
+                          f"{v['mean_return'] or 0:.1f} |\n" for k, v in rows.items()))
+        return s
+
+    return Sweep("car-record", cfg, [Stage("episodes", _record_task, tasks, "episodes")],
+                 summary)
+
+
+def run_record(cfg: CarRecordRun) -> dict:
+    from ..car import make_env
+
+    make_env().close()  # gymnasium and Box2D are there, before any folder
+    return run_sweep(record_sweep(cfg), cfg.out, cfg.workers, cfg.ray_address)
 
 
 def summarize_returns(episodes: list[dict]) -> dict:

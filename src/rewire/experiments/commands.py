@@ -10,7 +10,8 @@ from .. import configs as C
 from .executor import setup_process
 
 __all__ = ["siren", "sweep", "sense", "neighbours", "freenet", "freenet_table",
-           "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report", "car_expert"]
+           "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report", "car_expert",
+           "car_record"]
 
 
 def _table(out) -> None:
@@ -148,6 +149,14 @@ def car_expert(cfg: C.CarExpertRun) -> None:
 
     setup_process()
     run_expert(cfg)
+    _table(cfg.out)
+
+
+def car_record(cfg: C.CarRecordRun) -> None:
+    from .car_run import run_record
+
+    setup_process()
+    run_record(cfg)
     _table(cfg.out)
 
 
