@@ -118,3 +118,31 @@ def test_recorded_demonstrations_load_split_by_whole_episodes(tmp_path):
         load_dataset("carracing", out)
     with pytest.raises(DataError, match="no demonstrations"):
         load_dataset("carracing", tmp_path / "nowhere")
+
+
+def test_drive_a_saved_network_with_video_and_refuse_its_training_tracks(tmp_path):
+    from rewire.cli import main
+    from rewire.models import create_model
+    from rewire.sparse import ternarize
+
+    net = ternarize(create_model("car-cnn", (1, 96, 96), 3))
+    path = tmp_path / "model.pt"
+    torch.save({"spec": net.rewire_spec, "state_dict": net.state_dict()}, path)
+    out, gif = tmp_path / "drive", tmp_path / "drive.gif"
+    assert main(["car", "drive", str(path), "--seeds", "2", "--max-steps", "30",
+                 "--video", str(gif), "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert [e["seed"] for e in r["per_seed"]] == [EVAL_SEEDS[0], EVAL_SEEDS[1]]
+    assert all(e["steps"] == 30 for e in r["per_seed"])
+    assert gif.read_bytes()[:6] == b"GIF89a"
+    demos = tmp_path / "demos"
+    (demos / "episodes").mkdir(parents=True)
+    (demos / "index.json").write_text(json.dumps(
+        {"classes": ["left", "right", "gas"], "episodes": [{"seed": EVAL_SEEDS[1]}]}))
+    assert main(["car", "drive", str(path), "--seeds", "2", "--demos", str(demos),
+                 "--out", str(tmp_path / "again")]) == 2
+    assert not (tmp_path / "again").exists()
+    mlp = ternarize(create_model("mlp-100", (1, 28, 28), 10))
+    torch.save({"spec": mlp.rewire_spec, "state_dict": mlp.state_dict()}, tmp_path / "mlp.pt")
+    assert main(["car", "drive", str(tmp_path / "mlp.pt"), "--out",
+                 str(tmp_path / "mlp")]) == 2

@@ -105,6 +105,9 @@ BAD = [
     (["car"], "required"),
     (["car", "steer"], "invalid choice"),
     (["car", "record", "--actions", "4", "--out", O], "--actions must be 3 or 5"),
+    (["car", "drive", "{in}/missing.rwt", "--out", O], "no such model file"),
+    (["car", "drive", "{in}/cut.rwt", "--out", O], "truncated or corrupt"),
+    (["car", "drive", "{in}/missing.rwt", "--video", "a.avi", "--out", O], ".gif or .mp4"),
     (["car", "record", "--seeds-from", "99990", "--out", O], "reach the evaluation seeds"),
     (["siren", "--dataset", "carracing", "--data-dir", "{in}", "--out", O], "no demonstrations"),
 ]

@@ -29,7 +29,8 @@ COMMANDS = {"siren": C.SirenRun, "sweep": C.SweepRun, "sense": C.SenseRun,
             "freenet-table": C.FreeNetTableRun, "freenet-theorem": C.TheoremRun,
             "prune-ffn": C.PruneFFNConfig, "prune-rnn": C.PruneRNNConfig,
             "priors": C.PriorsConfig, "predict": C.PredictRun, "report": C.ReportRun,
-            "car expert": C.CarExpertRun, "car record": C.CarRecordRun}  # group, leaf
+            "car expert": C.CarExpertRun, "car record": C.CarRecordRun,
+            "car drive": C.CarDriveRun}  # "group leaf": rewire car drive
 USER_ERRORS = (ValueError, LookupError, OSError, EOFError)
 
 

@@ -32,7 +32,7 @@ __all__ = ["option", "identity", "read_config_file", "runtime_fields", "SirenCon
            "SirenRun", "SweepRun", "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun",
            "TheoremRun",
            "PruneFFNConfig", "PruneRNNConfig", "PriorsConfig", "PredictRun", "ReportRun",
-           "CarExpertRun", "CarRecordRun",
+           "CarExpertRun", "CarRecordRun", "CarDriveRun",
            "DATASETS", "IMAGE_DATASETS", "SEARCHABLE", "PRUNE_METHODS", "PRUNE_SCHEMES",
            "CELLS", "GENERATORS", "TARGETS", "PAPER_SPARSITIES", "PAPER_KS"]
 
@@ -485,6 +485,27 @@ class CarRecordRun(Workers, Output):
         if self.seeds_from + self.episodes > EVAL_SEEDS_FROM:
             raise ValueError(f"track seeds {self.seeds_from}-{self.seeds_from + self.episodes - 1}"
                              f" reach the evaluation seeds (from {EVAL_SEEDS_FROM})")
+
+
+@dataclass(kw_only=True)
+class CarDriveRun(Workers, Output):
+    """rewire car drive: a saved network (model.pt or .rwt) drives CarRacing tracks
+    (closed loop)."""
+    model: str = option(help="a saved model: a run's model.pt or a packed .rwt",
+                        positional=True)
+    seeds: int = option(20, "evaluation tracks", low=1)
+    seeds_from: int = option(EVAL_SEEDS_FROM, "first track seed", low=0)
+    max_steps: int = option(1000, "steps per episode (the env's limit)", low=1)
+    demos: str | None = option(None, "the demonstrations the model learned from (default: "
+                               "the data folder in the model's config.json); their track "
+                               "seeds must not be driven", metavar="DIR")
+    video: str | None = option(None, "also write the first track's drive as a .gif or .mp4",
+                               runtime=True, metavar="FILE")
+
+    def check(self) -> None:
+        super().check()
+        if self.video and not self.video.endswith((".gif", ".mp4")):
+            raise ValueError(f"--video must name a .gif or .mp4 file, got {self.video}")
 
 
 @dataclass(kw_only=True)

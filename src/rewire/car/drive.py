@@ -58,8 +58,12 @@ class NetworkPolicy:
 
     def __init__(self, model: torch.nn.Module):
         self.model = model.eval()
-        with torch.no_grad():
-            out = self.model(torch.zeros(1, 1, 96, 96)).shape[-1]
+        try:
+            with torch.no_grad():
+                out = self.model(torch.zeros(1, 1, 96, 96)).shape[-1]
+        except RuntimeError as exc:
+            raise ValueError(f"this model does not take a 1x96x96 grayscale frame "
+                             f"({str(exc).splitlines()[0]})") from None
         if out not in (3, 5):
             raise ValueError(f"a driving network needs 3 or 5 outputs, this one has {out}")
         self.actions = THREE_ACTIONS if out == 3 else tuple(range(5))

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..configs import CarExpertRun, CarRecordRun
-from ..files import write_json
+from ..configs import CarDriveRun, CarExpertRun, CarRecordRun, identity
+from ..files import read_json, write_json
 from ..runs import write_summary
 from .engine import Stage, Sweep, Task, run_sweep
 from .tables import sample_std
 
-__all__ = ["run_expert", "expert_sweep", "run_record", "record_sweep", "summarize_returns"]
+__all__ = ["run_expert", "expert_sweep", "run_record", "record_sweep", "run_drive",
+           "drive_sweep", "training_seeds", "summarize_returns"]
 
 
 def _expert_episode(folder: str, seed: int, three_actions: bool, max_steps: int) -> dict:
@@ -92,6 +93,76 @@ def run_record(cfg: CarRecordRun) -> dict:
 
     make_env().close()  # gymnasium and Box2D are there, before any folder
     return run_sweep(record_sweep(cfg), cfg.out, cfg.workers, cfg.ray_address)
+
+
+def _drive_task(folder: str, model: str, seed: int, max_steps: int) -> dict:
+    from ..car import NetworkPolicy, run_episode
+    from ..models import load_model
+
+    return run_episode(NetworkPolicy(load_model(model)), seed, max_steps).record()
+
+
+def training_seeds(cfg: CarDriveRun) -> list[int]:
+    """The track seeds of the demonstrations behind the model: ``--demos``, else the data
+    folder named in the ``config.json`` beside the model (none when neither is known)."""
+    from ..data.demos import demos_folder
+
+    demos = cfg.demos
+    beside = Path(cfg.model).parent / "config.json"
+    if demos is None and beside.is_file():
+        run = read_json(beside)
+        demos = run.get("data_dir") if run.get("dataset") == "carracing" else None
+    if demos is None:
+        return []
+    index = read_json(demos_folder(demos) / "index.json")
+    return [e["seed"] for e in index["episodes"]]
+
+
+def drive_sweep(cfg: CarDriveRun) -> Sweep:
+    seeds = range(cfg.seeds_from, cfg.seeds_from + cfg.seeds)
+    model = str(Path(cfg.model).resolve())
+    tasks = [Task(f"seed{s}", {"model": model, "seed": s, "max_steps": cfg.max_steps})
+             for s in seeds]
+
+    def summary(results, out: Path) -> dict:
+        s = {"model": cfg.model, **summarize_returns(results[0])}
+        write_summary(out, s, returns_table({Path(cfg.model).name: s}))
+        plot_returns({Path(cfg.model).name: results[0]}, out / "returns.png")
+        return s
+
+    return Sweep("car-drive", {**identity(cfg), "model": model}, [
+        Stage("episodes", _drive_task, tasks, "driving")], summary)
+
+
+def run_drive(cfg: CarDriveRun) -> dict:
+    from ..car import NetworkPolicy, check_seeds, make_env
+    from ..models import load_model
+
+    make_env().close()  # gymnasium and Box2D are there, before any folder
+    NetworkPolicy(load_model(cfg.model))  # a model that fits the task, before any folder
+    check_seeds(training_seeds(cfg), range(cfg.seeds_from, cfg.seeds_from + cfg.seeds))
+    s = run_sweep(drive_sweep(cfg), cfg.out, cfg.workers, cfg.ray_address)
+    if cfg.video:
+        write_video(cfg.model, cfg.seeds_from, cfg.max_steps, cfg.video)
+    return s
+
+
+def write_video(model: str, seed: int, max_steps: int, path) -> None:
+    """The model's drive on track ``seed`` as a GIF or mp4 (imageio; mp4 needs ffmpeg)."""
+    try:
+        import imageio.v3 as iio
+    except ImportError:
+        raise ImportError("--video needs imageio: pip install 'rewire[car]'") from None
+    from ..car import NetworkPolicy, run_episode
+    from ..models import load_model
+
+    frames: list = []
+    run_episode(NetworkPolicy(load_model(model)), seed, max_steps, frames=frames)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if str(path).endswith(".gif"):
+        iio.imwrite(path, np.stack(frames[::2]), duration=40, loop=0)
+    else:
+        iio.imwrite(path, np.stack(frames), fps=50)
 
 
 def summarize_returns(episodes: list[dict]) -> dict:

@@ -11,7 +11,7 @@ from .executor import setup_process
 
 __all__ = ["siren", "sweep", "sense", "neighbours", "freenet", "freenet_table",
            "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report", "car_expert",
-           "car_record"]
+           "car_record", "car_drive"]
 
 
 def _table(out) -> None:
@@ -158,6 +158,16 @@ def car_record(cfg: C.CarRecordRun) -> None:
     setup_process()
     run_record(cfg)
     _table(cfg.out)
+
+
+def car_drive(cfg: C.CarDriveRun) -> None:
+    from .car_run import run_drive
+
+    setup_process()
+    r = run_drive(cfg)
+    _table(cfg.out)
+    if cfg.video:
+        print(f"video of track {r['per_seed'][0]['seed']} in {cfg.video}")
 
 
 def report(cfg: C.ReportRun) -> None:
