@@ -146,3 +146,14 @@ def test_drive_a_saved_network_with_video_and_refuse_its_training_tracks(tmp_pat
     torch.save({"spec": mlp.rewire_spec, "state_dict": mlp.state_dict()}, tmp_path / "mlp.pt")
     assert main(["car", "drive", str(tmp_path / "mlp.pt"), "--out",
                  str(tmp_path / "mlp")]) == 2
+
+
+def test_a_dagger_episode_keeps_the_drivers_path_and_the_experts_labels(tmp_path):
+    from rewire.car import record_episode
+
+    entry = record_episode(EVAL_SEEDS[0] - 1, tmp_path / "e.npz", max_steps=50,
+                           driver=Constant(3))  # the learner only accelerates
+    assert entry["driver"] == "Constant" and entry["frames"] == 50
+    with np.load(tmp_path / "e.npz") as z:
+        labels = z["actions"]
+    assert len(labels) == 50 and set(labels.tolist()) <= {0, 1, 2}

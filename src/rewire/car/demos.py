@@ -27,10 +27,12 @@ def episode_split(seed: int, val_every: int = 10, test_every: int = 10) -> str:
     return "val" if r == 8 else "test" if r == 9 else "train"
 
 
-def record_episode(seed: int, path, three_actions: bool = True,
-                   max_steps: int = 1000) -> dict:
-    """Let the expert drive track ``seed`` and save every frame it saw with the action it
-    took (labels: indices of ``THREE_ACTIONS``, or env actions with five). Returns the
+def record_episode(seed: int, path, three_actions: bool = True, max_steps: int = 1000,
+                   driver=None) -> dict:
+    """Drive track ``seed`` and save every frame seen with the expert's action for it
+    (labels: indices of ``THREE_ACTIONS``, or env actions with five). The expert drives,
+    unless a ``driver`` policy is given: then the driver acts and the expert only labels
+    (a DAgger round: the states the learner reaches, labelled by the expert). Returns the
     episode's index entry, less its file name."""
     frames, actions = [], []
     expert = Expert(three_actions=three_actions)
@@ -38,12 +40,14 @@ def record_episode(seed: int, path, three_actions: bool = True,
     class Recorder:
         def reset(self, env):
             expert.reset(env)
+            if driver is not None:
+                driver.reset(env)
 
         def act(self, env, frame):
             a = expert.act(env)
             frames.append(frame)
             actions.append(THREE_ACTIONS.index(a) if three_actions else a)
-            return a
+            return a if driver is None else driver.act(env, frame)
 
     ep = run_episode(Recorder(), seed, max_steps)
     buf = io.BytesIO()
@@ -51,4 +55,5 @@ def record_episode(seed: int, path, three_actions: bool = True,
     path = Path(path)
     atomic_write(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
     return {"seed": int(seed), "split": episode_split(seed), "frames": len(actions),
-            "return": ep.total_return, "lap": ep.lap, "sha256": file_sha256(path)}
+            "return": ep.total_return, "lap": ep.lap, "sha256": file_sha256(path),
+            "driver": "expert" if driver is None else type(driver).__name__}
