@@ -30,3 +30,15 @@ def test_setup_process_flushes_denormals():
     setup_process()
     tiny = torch.tensor([1e-30], dtype=torch.float32)
     assert (tiny * 1e-10).item() == 0.0  # 1e-40 is denormal in float32: flushed
+
+
+def test_a_failing_task_stops_the_queue(tmp_path):
+    """The error comes back, and the tasks still queued behind it never start."""
+    from rewire.files import write_text
+
+    (tmp_path / "dir" / "full").mkdir(parents=True)  # replacing a folder by a file fails
+    tasks = [{"path": str(tmp_path / "dir"), "text": "x"}] + [
+        {"path": str(tmp_path / "out" / f"{i}.txt"), "text": "x"} for i in range(400)]
+    with pytest.raises(OSError):
+        run_tasks(write_text, tasks, workers=2, progress=False)
+    assert len(list((tmp_path / "out").glob("*.txt"))) < 100

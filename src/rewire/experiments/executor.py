@@ -70,11 +70,15 @@ def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | 
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=setup_process,
                              initargs=(threads,)) as pool, bar:
         futures = {pool.submit(fn, **t): i for i, t in enumerate(tasks)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            report(i, results[i])
-            bar.update()
+        try:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                report(i, results[i])
+                bar.update()
+        except BaseException:  # a failed task or Ctrl-C: do not start the queued ones
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return results
 
 
