@@ -153,13 +153,14 @@ def test_iterative_rnn_pruning_prunes_the_retrained_net(tmp_path, monkeypatch):
     monkeypatch.setattr(prune_rnn, "load_dataset", lambda *a, **k: data)
     monkeypatch.setattr(prune_rnn, "fit", invert)
     torch.manual_seed(0)
-    base = tmp_path / "base.pt"
+    base = tmp_path / "base" / "tiny_gru_seed0" / "model.pt"  # the engine's layout
+    base.parent.mkdir(parents=True)
     torch.save(create_model("reber-rnn", data.input_shape, 2, cell="gru").state_dict(), base)
     rows = {}
     for iterative in (False, True):
         cfg = prune_rnn.PruneRNNConfig(cells=["gru"], amounts=[0.8, 0.5], iterative=iterative)
-        rows[iterative] = prune_rnn._task(prune_rnn.asdict(cfg), "tiny", "gru", 0, "i2h",
-                                          str(base), str(tmp_path / str(iterative)))
+        rows[iterative] = prune_rnn._task(str(tmp_path / "runs" / str(iterative)),
+                                          prune_rnn.asdict(cfg), "tiny", "gru", 0, "i2h")
     assert [r["amount"] for r in rows[False]] == [0.8, 0.5]
     assert [r["amount"] for r in rows[True]] == [0.5, 0.8]  # in order
     fresh80, fresh50, it50, it80 = masks
