@@ -111,8 +111,9 @@ def run_stage(stage: Stage, out, workers: int = 1, ray_address: str | None = Non
     root = Path(out) / stage.name
     results: list = [None] * len(stage.tasks)
     pending: list[int] = []
-    for i, t in enumerate(stage.tasks):
-        folder, key = root / t.name, task_hash(t.args)
+    keys = [task_hash(t.args) for t in stage.tasks]
+    for i, (t, key) in enumerate(zip(stage.tasks, keys)):
+        folder = root / t.name
         if (folder / "task.json").is_file() and read_json(folder / "task.json")["hash"] != key:
             raise ValueError(f"{folder} holds a task of another config; use a new --out folder")
         if (folder / "result.json").is_file():
@@ -127,8 +128,7 @@ def run_stage(stage: Stage, out, workers: int = 1, ray_address: str | None = Non
     def finished(j: int, result) -> None:
         i = pending[j]
         results[i] = result
-        write_json(root / names[i] / "result.json",
-                   {"hash": task_hash(stage.tasks[i].args), "result": result})
+        write_json(root / names[i] / "result.json", {"hash": keys[i], "result": result})
 
     run_tasks(stage.fn, [{"folder": str(root / names[i]), **stage.tasks[i].args}
                          for i in pending], workers, ray_address=ray_address, desc=label,
