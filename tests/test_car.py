@@ -157,3 +157,33 @@ def test_a_dagger_episode_keeps_the_drivers_path_and_the_experts_labels(tmp_path
     with np.load(tmp_path / "e.npz") as z:
         labels = z["actions"]
     assert len(labels) == 50 and set(labels.tolist()) <= {0, 1, 2}
+
+
+def test_car_pipeline_record_train_with_dagger_then_drive(tmp_path):
+    """The whole pipeline on a tiny budget: 5-action demonstrations, p-SIREN to 90%, one
+    DAgger round driven by the ternary network, a drive on evaluation tracks, and the
+    DAgger tracks refused as evaluation tracks."""
+    from rewire.cli import main
+    from rewire.models import load_model
+    from rewire.sparse import is_ternary, sparsity
+
+    demos, out = tmp_path / "demos", tmp_path / "train"
+    assert main(["car", "record", "--episodes", "3", "--seeds-from", "7", "--max-steps", "40",
+                 "--actions", "5", "--out", str(demos)]) == 0
+    args = ["car", "train", str(demos), "--epochs", "1,1,0,1", "--rounds", "1",
+            "--episodes", "2", "--max-steps", "30", "--out", str(out)]
+    assert main(args) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert [x["train_frames"] for x in r["rounds"]] == [40, 100]  # 40 + 2 x 30 DAgger frames
+    assert r["dagger_seeds"] == [2000, 2001] and r["target_sparsity"] == 0.9
+    assert "driven_mean_return" in r["rounds"][0]
+    model = load_model(out / "model.pt")
+    assert is_ternary(model) and abs(sparsity(model) - 0.9) < 1e-3
+    assert model.fc2.out_features == 5  # as many outputs as the demonstrations have actions
+    before = (out / "model.pt").read_bytes()
+    assert main(args) == 0 and (out / "model.pt").read_bytes() == before  # resumes: done
+    assert main(["car", "drive", str(out / "model.pt"), "--seeds", "1", "--max-steps", "20",
+                 "--out", str(tmp_path / "drive")]) == 0
+    assert main(["car", "drive", str(out / "model.pt"), "--seeds-from", "2001", "--seeds",
+                 "1", "--out", str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists()

@@ -110,6 +110,11 @@ BAD = [
     (["car", "drive", "{in}/missing.rwt", "--video", "a.avi", "--out", O], ".gif or .mp4"),
     (["car", "record", "--seeds-from", "99990", "--out", O], "reach the evaluation seeds"),
     (["siren", "--dataset", "carracing", "--data-dir", "{in}", "--out", O], "no demonstrations"),
+    (["car", "train", "{in}", "--out", O], "no demonstrations"),
+    (["car", "train", "{in}", "--rounds", "3", "--seeds-from", "99980", "--out", O],
+     "reach the evaluation seeds"),
+    (["car", "train", "{in}", "--epochs", "1,2", "--out", O], "four numbers"),
+    (["car", "train", "--out", O], "required"),
 ]
 
 

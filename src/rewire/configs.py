@@ -32,7 +32,7 @@ __all__ = ["option", "identity", "read_config_file", "runtime_fields", "SirenCon
            "SirenRun", "SweepRun", "SenseRun", "NeighboursRun", "FreeNetRun", "FreeNetTableRun",
            "TheoremRun",
            "PruneFFNConfig", "PruneRNNConfig", "PriorsConfig", "PredictRun", "ReportRun",
-           "CarExpertRun", "CarRecordRun", "CarDriveRun",
+           "CarExpertRun", "CarRecordRun", "CarDriveRun", "CarTrainRun",
            "DATASETS", "IMAGE_DATASETS", "SEARCHABLE", "PRUNE_METHODS", "PRUNE_SCHEMES",
            "CELLS", "GENERATORS", "TARGETS", "PAPER_SPARSITIES", "PAPER_KS"]
 
@@ -58,6 +58,7 @@ PAPER_KS = [30, 35, 40, 45, 50, 60, 70, 80, 90, 100]
 PRESETS = {
     "digits": {"epochs": (15, 15, 5, 30), "ternary_lr": 1e-2},
     "default": {"epochs": (4, 6, 3, 8), "ternary_lr": 1e-3},
+    "carracing": {"epochs": (3, 3, 1, 3), "ternary_lr": 1e-3},
 }
 
 
@@ -190,9 +191,8 @@ def _ints(text: str) -> list[int]:
 # --- p-SIREN -------------------------------------------------------------------------------
 
 @dataclass(kw_only=True)
-class SirenOptions(DataDir):
-    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
-    model: str = option("aann-mnist-cnn", "registered model", choices=tuple(SEARCHABLE))
+class TrainOptions(Config):
+    """The p-SIREN recipe: epochs of its four steps, learning rates, batch, schedule."""
     epochs: tuple[int, ...] | None = option(None, "epochs of the four steps n1,n2,n3,n4 "
                                             "(default: a preset per dataset)", low=0,
                                             metavar="N1,N2,N3,N4")
@@ -207,13 +207,16 @@ class SirenOptions(DataDir):
     scale: bool = option(False, "add a learnable per-layer scale (changes the network)")
     limit: int | None = option(None, "use only this many training images", low=10)
 
+    @property
+    def preset(self) -> dict:
+        return PRESETS.get(getattr(self, "dataset", "carracing"), PRESETS["default"])
+
     def check(self) -> None:
         super().check()
-        preset = PRESETS.get(self.dataset, PRESETS["default"])
         if self.epochs is None:
-            self.epochs = preset["epochs"]
+            self.epochs = self.preset["epochs"]
         if self.ternary_lr is None:
-            self.ternary_lr = preset["ternary_lr"]
+            self.ternary_lr = self.preset["ternary_lr"]
         self.epochs = tuple(int(e) for e in self.epochs)
         if len(self.epochs) != 4:
             raise ValueError(f"--epochs must be four numbers n1,n2,n3,n4, got {self.epochs}")
@@ -221,6 +224,12 @@ class SirenOptions(DataDir):
     @property
     def model_options(self) -> dict:
         return {k: True for k in ("bias", "scale") if getattr(self, k)}
+
+
+@dataclass(kw_only=True)
+class SirenOptions(DataDir, TrainOptions):
+    dataset: str = option("digits", "data set", choices=IMAGE_DATASETS)
+    model: str = option("aann-mnist-cnn", "registered model", choices=tuple(SEARCHABLE))
 
 
 @dataclass(kw_only=True)
@@ -506,6 +515,33 @@ class CarDriveRun(Workers, Output):
         super().check()
         if self.video and not self.video.endswith((".gif", ".mp4")):
             raise ValueError(f"--video must name a .gif or .mp4 file, got {self.video}")
+
+
+@dataclass(kw_only=True)
+class CarTrainRun(TrainOptions, Workers, Output):
+    """rewire car train: p-SIREN on demonstrations, then DAgger rounds (the ternary network
+    drives training tracks, the expert labels what it sees, step 4 trains again on all)."""
+    demos: str = option(help="a demonstrations folder (rewire car record)", positional=True)
+    sparsity: float = option(0.9, "target sparsity p", low=0.0, high=1.0)
+    seed: int = option(0, "random seed", low=0)
+    rounds: int = option(2, "DAgger rounds after p-SIREN", low=0)
+    episodes: int = option(10, "training tracks the network drives per DAgger round", low=1)
+    seeds_from: int = option(2000, "first DAgger track seed (evaluation seeds start at "
+                             f"{EVAL_SEEDS_FROM})", low=0, high=EVAL_SEEDS_FROM)
+    max_steps: int = option(1000, "steps per DAgger episode", low=1)
+
+    def check(self) -> None:
+        super().check()
+        last = self.seeds_from + self.rounds * self.episodes
+        if last > EVAL_SEEDS_FROM:
+            raise ValueError(f"DAgger track seeds {self.seeds_from}-{last - 1} reach the "
+                             f"evaluation seeds (from {EVAL_SEEDS_FROM})")
+
+    def siren(self) -> SirenConfig:
+        keep = {f.name for f in fields(TrainOptions)}
+        return SirenConfig(**{k: v for k, v in asdict(self).items() if k in keep},
+                           dataset="carracing", model="car-cnn", data_dir=self.demos,
+                           download=False, sparsity=self.sparsity, seed=self.seed)
 
 
 @dataclass(kw_only=True)

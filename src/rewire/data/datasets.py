@@ -217,6 +217,7 @@ def load_dataset(
     if isinstance(parts, dict):  # the data come split (whole episodes): keep it
         (xtr, ytr), (xva, yva), (xte, yte) = parts["train"], parts["val"], parts["test"]
         note, tr = parts.get("note", ""), np.arange(len(ytr))
+        num_classes = len(parts.get("classes", range(num_classes)))
         if limit is not None:
             tr = np.random.default_rng(split_seed).permutation(len(ytr))[: int(limit)]
         train, val = split(xtr[tr], ytr[tr]), split(xva, yva)

@@ -47,9 +47,10 @@ def demos_folder(data_dir: str | os.PathLike | None) -> Path:
                     f"record them with 'rewire car record --out DIR'")
 
 
-def read_demos(data_dir) -> dict:
+def read_demos(data_dir, splits: tuple[str, ...] = SPLITS) -> dict:
     """``{"train" | "val" | "test": (frames N x 1 x 96 x 96 float32 in [0, 1], labels int64),
-    "classes": [...], "note": str}``; raises DataError for a missing or corrupt file."""
+    "classes": [...], "note": str}`` for each of ``splits``; raises DataError for a missing
+    or corrupt file."""
     d = demos_folder(data_dir)
     try:
         index = json.loads((d / "index.json").read_text())
@@ -58,6 +59,8 @@ def read_demos(data_dir) -> dict:
         raise DataError(f"{d / 'index.json'} is not a demonstrations index") from None
     parts: dict = {s: ([], []) for s in SPLITS}
     for e in episodes:
+        if e["split"] not in splits:
+            continue
         f = d / e["file"]
         if not f.is_file():
             raise DataError(f"{f}: missing (listed in {d / 'index.json'})")
@@ -68,7 +71,7 @@ def read_demos(data_dir) -> dict:
             parts[e["split"]][0].append(z["frames"])
             parts[e["split"]][1].append(z["actions"].astype(np.int64))
     out: dict = {"classes": classes}
-    for s in SPLITS:
+    for s in splits:
         if not parts[s][0]:
             raise DataError(f"{d}: no {s} episodes")
         x = np.concatenate(parts[s][0])[:, None].astype(np.float32) / 255.0

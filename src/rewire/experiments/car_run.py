@@ -104,18 +104,23 @@ def _drive_task(folder: str, model: str, seed: int, max_steps: int) -> dict:
 
 def training_seeds(cfg: CarDriveRun) -> list[int]:
     """The track seeds of the demonstrations behind the model: ``--demos``, else the data
-    folder named in the ``config.json`` beside the model (none when neither is known)."""
+    folder named in the ``config.json`` beside the model, and the tracks of a ``car train``
+    run's DAgger rounds (none when nothing is known)."""
     from ..data.demos import demos_folder
+    from .car_train import dagger_seeds
 
-    demos = cfg.demos
+    demos, extra = cfg.demos, []
     beside = Path(cfg.model).parent / "config.json"
-    if demos is None and beside.is_file():
+    if beside.is_file():
         run = read_json(beside)
-        demos = run.get("data_dir") if run.get("dataset") == "carracing" else None
+        if run.get("experiment") == "car-train":
+            demos, extra = demos or run["demos"], dagger_seeds(beside.parent)
+        elif run.get("dataset") == "carracing":
+            demos = demos or run.get("data_dir")
     if demos is None:
-        return []
+        return extra
     index = read_json(demos_folder(demos) / "index.json")
-    return [e["seed"] for e in index["episodes"]]
+    return [e["seed"] for e in index["episodes"]] + extra
 
 
 def drive_sweep(cfg: CarDriveRun) -> Sweep:

@@ -11,7 +11,7 @@ from .executor import setup_process
 
 __all__ = ["siren", "sweep", "sense", "neighbours", "freenet", "freenet_table",
            "freenet_theorem", "prune_ffn", "prune_rnn", "priors", "predict", "report", "car_expert",
-           "car_record", "car_drive"]
+           "car_record", "car_drive", "car_train"]
 
 
 def _table(out) -> None:
@@ -168,6 +168,15 @@ def car_drive(cfg: C.CarDriveRun) -> None:
     _table(cfg.out)
     if cfg.video:
         print(f"video of track {r['per_seed'][0]['seed']} in {cfg.video}")
+
+
+def car_train(cfg: C.CarTrainRun) -> None:
+    from .car_train import run_car_train
+
+    setup_process()
+    run_car_train(cfg)
+    _table(cfg.out)
+    print(f"drive it: rewire car drive {Path(cfg.out) / 'model.pt'} --seeds 100 --out DIR")
 
 
 def report(cfg: C.ReportRun) -> None:
