@@ -295,6 +295,8 @@ class SenseRun(DataDir, Output):
                              low=1)
     batch: int = option(8192, "training images scoring each neighbourhood, rotating through "
                         "the training split (0: all of it every step)", low=0)
+    limit: int | None = option(None, "hold only this many training images (a fixed random "
+                               "subset; the evaluator caches activations of each)", low=10)
     patience: int = option(0, "stop after this many neighbourhoods without a better "
                            "validation accuracy (0: never)", low=0)
     ensemble: int = option(5, "family members (best validation snapshots) in the ensemble",

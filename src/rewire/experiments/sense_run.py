@@ -77,13 +77,13 @@ def run_sense_experiment(cfg: SenseRun, out=None, progress: bool = True, note=pr
                             snapshot_every=cfg.snapshot_every, seed=cfg.seed,
                             device=cfg.device)  # validates before any work
     check_device(cfg.device)
-    data = load_dataset(cfg.dataset, cfg.data_dir)
+    data = load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
     out = Path(out or cfg.out)
     if cfg.init != "psiren":
         model, init = _start(cfg, data, out, progress)
         wiring = read_ternary(model)
         _check_layers(model, wiring, sense_cfg, data)
-    run = RunFolder(out, {"experiment": "sense", **identity(cfg)})
+    run = RunFolder(out, {"experiment": "sense", **identity(cfg)}, defaults={"limit": None})
     if cfg.init == "psiren":
         model, init = _start(cfg, data, run.path, progress)
 
