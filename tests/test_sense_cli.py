@@ -28,6 +28,18 @@ def test_cli_sense_from_random_writes_results(tmp_path, capsys):
     assert "neighbours scored" in capsys.readouterr().out
 
 
+def test_cli_sense_limit_holds_a_fixed_subset_of_the_training_images(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["sense", "--dataset", "digits", "--sparsity", "0.8", "--steps", "3",
+                     "--neighbours", "4", "--batch", "0", "--limit", "300",
+                     "--out", str(out)]) == 0
+        runs.append(json.loads((out / "results.json").read_text()))
+    assert runs[0]["train_images"] == 300  # validation stays the whole held-out tenth
+    assert runs[0]["final_val_accuracy"] == runs[1]["final_val_accuracy"]  # same subset
+
+
 def _saved_model(tmp_path, shape, name="m.pt"):
     m = ternarize(create_model("aann-mnist-cnn", shape))
     magnitude(m, 0.9)

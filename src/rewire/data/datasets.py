@@ -199,7 +199,8 @@ def load_dataset(
         val_fraction: share of the training data held out for validation.
         split_seed: seed of the train/validation permutation (fixed by default).
         download: fetch missing files from their canonical source.
-        limit: keep only the first ``limit`` training images (after shuffling), for quick runs.
+        limit: keep only ``limit`` training images (a fixed random subset) for quick runs;
+            the validation and test splits stay whole.
 
     Example:
         >>> d = load_dataset("digits")
@@ -225,10 +226,10 @@ def load_dataset(
         xtr, ytr, xte, yte, *note = parts
         note = note[0] if note else ""
         perm = np.random.default_rng(split_seed).permutation(len(ytr))
-        if limit is not None:
-            perm = perm[: int(limit)]
         n_val = max(1, int(round(len(perm) * val_fraction)))
         va, tr = perm[:n_val], perm[n_val:]
+        if limit is not None:
+            tr = tr[: int(limit)]
         train, val = split(xtr[tr], ytr[tr]), split(xtr[va], ytr[va])
     if note and note not in _SAID:
         _SAID.add(note)

@@ -101,7 +101,7 @@ def run_sense_experiment(cfg: SenseRun, out=None, progress: bool = True, note=pr
     results = {
         "init": init, "model": model_spec(model)["name"] if hasattr(model, "rewire_spec")
         else type(model).__name__, "sparsity": start.sparsity, "dataset": cfg.dataset,
-        "seed": cfg.seed,
+        "seed": cfg.seed, "train_images": len(data.train),
         **{k: v for k, v in r.items() if k not in ("history", "wiring", "last_wiring")},
         "seconds": r["history"][-1]["seconds"] if r["history"] else 0.0,
         "backprop": backprop,
