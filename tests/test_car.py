@@ -187,3 +187,29 @@ def test_car_pipeline_record_train_with_dagger_then_drive(tmp_path):
     assert main(["car", "drive", str(out / "model.pt"), "--seeds-from", "2001", "--seeds",
                  "1", "--out", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_sweep_on_the_car_task_drives_each_model(tmp_path):
+    """rewire sweep --dataset carracing --drive N: each (sparsity, seed) model drives N
+    evaluation tracks; its row gets mean and min return, the table and plot a return
+    column."""
+    from rewire.cli import main
+
+    demos, out = tmp_path / "demos", tmp_path / "sweep"
+    assert main(["car", "record", "--episodes", "3", "--seeds-from", "7", "--max-steps", "40",
+                 "--out", str(demos)]) == 0
+    assert main(["sweep", "--dataset", "carracing", "--model", "car-cnn", "--data-dir",
+                 str(demos), "--sparsities", "0.5,0.9", "--seeds", "0", "--epochs", "1,1,0,1",
+                 "--drive", "2", "--drive-steps", "15", "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert [row["sparsity"] for row in r["rows"]] == [0.5, 0.9]
+    for row in r["rows"]:
+        name = f"p{row['sparsity']:.2f}_seed0"
+        returns = [json.loads((out / "drive" / f"{name}_track{t}" / "result.json")
+                              .read_text())["result"]["total_return"]
+                   for t in (100000, 100001)]
+        assert row["tracks"] == 2 and row["min_return"] == min(returns)
+        assert row["mean_return"] == pytest.approx(sum(returns) / 2)
+    assert "mean return" in (out / "table.md").read_text()
+    assert main(["sweep", "--dataset", "digits", "--drive", "2", "--out",
+                 str(tmp_path / "bad")]) == 2 and not (tmp_path / "bad").exists()

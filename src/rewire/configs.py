@@ -53,6 +53,7 @@ TARGETS = ("i2h", "h2h", "both")
 PAPER_SPARSITIES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.87, 0.89, 0.91, 0.93,
                     0.95]
 PAPER_KS = [30, 35, 40, 45, 50, 60, 70, 80, 90, 100]
+EVAL_SEEDS_FROM = 100_000  # rewire.car.EVAL_SEEDS (this module imports no gymnasium)
 # p-SIREN defaults per dataset; see docs/psiren.md for how they were chosen. digits has ~18
 # steps an epoch, so its ternary step needs a larger learning rate for signs to flip at all.
 PRESETS = {
@@ -249,6 +250,14 @@ class SweepRun(SirenOptions, Workers, Output):
     sparsities: list[float] = option(PAPER_SPARSITIES, "sparsity levels (default: the "
                                      "paper's 15)", low=0.0, high=1.0)
     seeds: list[int] = option([0, 1, 2], "seeds", low=0)
+    drive: int = option(0, "carracing: each model also drives this many evaluation tracks "
+                        f"(from {EVAL_SEEDS_FROM}; closed-loop return)", low=0)
+    drive_steps: int = option(1000, "steps per driven episode (the env's limit)", low=1)
+
+    def check(self) -> None:
+        super().check()
+        if self.drive and self.dataset != "carracing":
+            raise ValueError(f"--drive needs --dataset carracing, not {self.dataset}")
 
     def siren(self, sparsity: float, seed: int) -> SirenConfig:
         keep = {f.name for f in fields(SirenOptions)}
@@ -466,7 +475,6 @@ class PriorsConfig(DataDir, Workers, Output):
 
 # --- CarRacing -----------------------------------------------------------------------------
 
-EVAL_SEEDS_FROM = 100_000  # rewire.car.EVAL_SEEDS (this module imports no gymnasium)
 
 
 @dataclass(kw_only=True)
