@@ -182,6 +182,10 @@ def test_car_pipeline_record_train_with_dagger_then_drive(tmp_path):
     assert model.fc2.out_features == 5  # as many outputs as the demonstrations have actions
     before = (out / "model.pt").read_bytes()
     assert main(args) == 0 and (out / "model.pt").read_bytes() == before  # resumes: done
+    assert main([*args, "--rounds", "2"]) == 0  # one more round continues the run
+    r = json.loads((out / "results.json").read_text())
+    assert [x["train_frames"] for x in r["rounds"]] == [40, 100, 160]
+    assert r["dagger_seeds"] == [2000, 2001, 2002, 2003]
     assert main(["car", "drive", str(out / "model.pt"), "--seeds", "1", "--max-steps", "20",
                  "--out", str(tmp_path / "drive")]) == 0
     assert main(["car", "drive", str(out / "model.pt"), "--seeds-from", "2001", "--seeds",

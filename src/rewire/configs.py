@@ -534,7 +534,9 @@ class CarTrainRun(TrainOptions, Workers, Output):
     demos: str = option(help="a demonstrations folder (rewire car record)", positional=True)
     sparsity: float = option(0.9, "target sparsity p", low=0.0, high=1.0)
     seed: int = option(0, "random seed", low=0)
-    rounds: int = option(2, "DAgger rounds after p-SIREN", low=0)
+    rounds: int = option(2, "DAgger rounds after p-SIREN (more rounds continue a finished "
+                         "run: round r depends only on the rounds before it)", low=0,
+                         runtime=True)
     episodes: int = option(10, "training tracks the network drives per DAgger round", low=1)
     seeds_from: int = option(2000, "first DAgger track seed (evaluation seeds start at "
                              f"{EVAL_SEEDS_FROM})", low=0, high=EVAL_SEEDS_FROM)

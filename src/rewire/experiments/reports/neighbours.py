@@ -19,9 +19,11 @@ def render(folder: Path, spec: dict) -> str:
     trend = ("grows with depth, as in the paper" if share == sorted(share)
              else "does not grow monotonically with depth here")
     cmd = "\n".join(spec["commands"].values())
+    figures = p.get("figures", "Fig 3, 4, 11")
     title = (f"First neighbours of the {r['sparsity'] * 100:.0f}% p-SIREN "
-             f"{r['dataset'].upper()} model (AANN Fig 3, 4, 11)")
-    views = f"(the paper, Fig 3: {p['quote']}). {p['note']}"
+             f"{r['dataset'].upper()} model (AANN {figures})")
+    views = f"(the paper, {figures.split(',')[0]}: {p['quote']}). {p['note']}"
+    tsne = p.get("tsne_figure", "Fig 4")
     return f"""# {title}
 
 ```
@@ -41,7 +43,7 @@ The share of first neighbours that beat the original {trend} {views}
 ![histograms](histograms.png)
 
 Embeddings of each layer's first-neighbour family (wirings as points, accuracy as height; the
-blue dot is the original), t-SNE (Fig 4), LLE and Isomap (Fig 11):
+blue dot is the original), t-SNE ({tsne}), LLE and Isomap (Fig 11):
 
 ![t-SNE](embed_tsne.png)
 ![LLE](embed_lle.png)

@@ -9,6 +9,24 @@ from ..psiren_sweep import by_sparsity, markdown_table, plot_sweep
 from . import paper
 
 
+NETS = {"aann-mnist-cnn": "The AANN MNIST CNN", "car-cnn": "The AANN car CNN (`car-cnn`)"}
+
+
+def _driving(t: dict, cfg: dict) -> str:
+    r90 = t.get(0.9) or t.get(0.89)
+    best = max((r for r in t.values() if "mean_return" in r), key=lambda r: r["mean_return"])
+    limit = cfg.get("limit")
+    data = (f" The networks learned from {limit} training frames (a fixed random subset of the "
+            "demonstrations' training episodes), to fit 57 runs in one session."
+            if limit else "")
+    return f"""
+Closed loop: each network drove {cfg.get('drive')} held-out evaluation tracks (from 100000;
+no demonstration came from them). At 90% sparsity the mean return over seeds is
+{r90['mean_return']:.1f} (worst track {r90['min_return']:.1f}); the best level is
+{best['sparsity'] * 100:.0f}% ({best['mean_return']:.1f}).{data}
+"""
+
+
 def plots(folder: Path, spec: dict) -> None:
     s = read_json(folder / "results.json")
     plot_sweep({**s, "by_sparsity": by_sparsity(s["rows"])}, folder / "accuracy_vs_sparsity.png")
@@ -32,14 +50,17 @@ def render(folder: Path, spec: dict) -> str:
              "paper states no trend in its text). The gap to the dense float net is the price "
              "of {-1, 0, +1} weights without scales or biases.")
     command = "\n".join(spec["commands"].values())
-    return f"""# p-SIREN sweep on {d}: sparse ternary CNNs at 15 sparsities (AANN {p['figure']})
+    cfg = read_json(folder / "config.json") if (folder / "config.json").is_file() else {}
+    net = NETS.get(cfg.get("model", "aann-mnist-cnn"), cfg.get("model"))
+    driving = _driving(t, cfg) if any("mean_return" in r for r in t.values()) else ""
+    return f"""# p-SIREN sweep on {d}: sparse ternary CNNs at {len(t)} sparsities (AANN {p['figure']})
 
 ```
 {command}
 ```
 
-The AANN MNIST CNN made pure ternary {{-1, 0, +1}} (no biases, no scales) by p-SIREN at the
-paper's 15 sparsity levels, per-layer sparsity, seeds {', '.join(map(str, seeds))}; dense
+{net} made pure ternary {{-1, 0, +1}} (no biases, no scales) by p-SIREN at the
+paper's {len(t)} sparsity levels, per-layer sparsity, seeds {', '.join(map(str, seeds))}; dense
 training shared per seed; presets and decisions in docs/psiren.md. Test accuracy after each
 of the four steps (mean ± sample std over seeds, n - 1 in the denominator); "ternary" is the
 final network.
@@ -47,7 +68,7 @@ final network.
 {headline}
 
 {shape}
-
+{driving}
 The paper: {p['figure']} ({p['note']}).
 
 {markdown_table(s["rows"])}
