@@ -40,7 +40,7 @@ def expert_sweep(cfg: CarExpertRun) -> Sweep:
                                              "expert, 3 actions (left, right, gas)":
                                              s["three_action"]}))
         plot_returns({"5 actions": results[0], "3 actions": results[1]},
-                     out / "returns.png")
+                     out / "returns.png", "the scripted expert on held-out tracks")
         return s
 
     return Sweep("car-expert", cfg, stages, summary)
@@ -132,7 +132,8 @@ def drive_sweep(cfg: CarDriveRun) -> Sweep:
     def summary(results, out: Path) -> dict:
         s = {"model": cfg.model, **summarize_returns(results[0])}
         write_summary(out, s, returns_table({Path(cfg.model).name: s}))
-        plot_returns({Path(cfg.model).name: results[0]}, out / "returns.png")
+        plot_returns({Path(cfg.model).name: results[0]}, out / "returns.png",
+                     f"{Path(cfg.model).name} on held-out tracks")
         return s
 
     return Sweep("car-drive", {**identity(cfg), "model": model}, [
@@ -188,7 +189,7 @@ def returns_table(rows: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_returns(series: dict[str, list[dict]], path) -> None:
+def plot_returns(series: dict[str, list[dict]], path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -202,7 +203,7 @@ def plot_returns(series: dict[str, list[dict]], path) -> None:
     ax.axhline(900, color="gray", ls="--", lw=1, label="'solved' (900)")
     ax.set_xlabel("track (sorted by return)")
     ax.set_ylabel("episode return")
-    ax.set_title("CarRacing-v3: the scripted expert on held-out tracks")
+    ax.set_title(f"CarRacing-v3: {title}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()

@@ -60,4 +60,4 @@ def plots(folder: Path, spec: dict) -> None:
 
     r = read_json(folder / "results.json")
     plot_returns({"5 actions": r["per_seed"], "3 actions": r["three_action"]["per_seed"]},
-                 folder / "returns.png")
+                 folder / "returns.png", "the scripted expert on held-out tracks")
