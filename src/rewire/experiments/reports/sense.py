@@ -56,6 +56,34 @@ def _table(runs) -> str:
     return "\n".join(out)
 
 
+def _driving(folder: Path, spec: dict) -> str:
+    """The closed-loop section of a car SENSE folder (sub-folder ``drive``), else nothing."""
+    if "drive" not in spec:
+        return ""
+    d = read_json(folder / "drive" / "results.json")
+    expert = folder.parent / "carracing-expert" / "results.json"
+    ref = read_json(expert)["three_action"] if expert.is_file() else None
+    beside = (f" The 3-action expert it imitates drives the same tracks at "
+              f"{ref['mean_return']:.1f} mean, {ref['min_return']:.1f} min." if ref else "")
+    return f"""
+## Closed loop
+
+The kept network drove {d['episodes']} held-out evaluation tracks (from
+{d['per_seed'][0]['seed']}; no demonstration came from them):
+
+```
+{spec['drive']}
+```
+
+{(folder / 'drive' / 'table.md').read_text().strip()}
+
+Its outputs are the paper's three ({{left, right, gas}}); it learned from the 3-action
+expert's frames, never drove during its search, and no DAgger round corrected it.{beside}
+
+![returns per track](drive/returns.png)
+"""
+
+
 def plots(folder: Path, spec: dict) -> None:
     from ..sense_run import plot_climb
 
@@ -74,11 +102,14 @@ def render(folder: Path, spec: dict) -> str:
     gaps = ", ".join(f"{abs(r['final_val_accuracy'] - r['final_test_accuracy']) * 100:.2f} "
                      f"points ({n})" for n, r, *_ in runs)
     along = "\n\n".join(f"Along the way, {n}:\n\n{_along(rows)}" for n, _, rows, *_ in runs)
+    limit = read_json(folder / runs[0][3] / "config.json").get("limit")
+    held = (f" (of {r0['train_images']} held: a fixed random subset of the training split)"
+            if limit else "")
     pictures = "\n".join(f"![climb, {n}]({sub}/climb.png)" for n, *_, sub, _ in runs)
     return f"""# {p['title']}
 
 No gradients anywhere: {p['schedule']}. Every neighbour is scored exactly (delta evaluator, integer
-arithmetic) on a rotating batch of {r0['batch']} *training* images; a move is taken only if it
+arithmetic) on a rotating batch of {r0['batch']} *training* images{held}; a move is taken only if it
 strictly beats the current network on that batch. The validation split only chooses the network
 kept (best validation accuracy along the path), the ensemble members, and never a move; the
 test split is only reported. Start: a random ternary wiring at {r0['sparsity'] * 100:.0f}%
@@ -98,6 +129,6 @@ The family is kept: per-layer counts of -1, 0, +1 are identical at start and end
 {along}
 
 {pictures}
-
+{_driving(folder, spec)}
 See docs/sense.md for the protocol and what was tried.
 """
