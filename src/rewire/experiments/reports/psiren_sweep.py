@@ -8,7 +8,6 @@ from ...files import read_json, write_text
 from ..psiren_sweep import by_sparsity, markdown_table, plot_sweep
 from . import paper
 
-
 NETS = {"aann-mnist-cnn": "The AANN MNIST CNN", "car-cnn": "The AANN car CNN (`car-cnn`)"}
 
 
@@ -53,7 +52,8 @@ def render(folder: Path, spec: dict) -> str:
     cfg = read_json(folder / "config.json") if (folder / "config.json").is_file() else {}
     net = NETS.get(cfg.get("model", "aann-mnist-cnn"), cfg.get("model"))
     driving = _driving(t, cfg) if any("mean_return" in r for r in t.values()) else ""
-    return f"""# p-SIREN sweep on {d}: sparse ternary CNNs at {len(t)} sparsities (AANN {p['figure']})
+    title = f"p-SIREN sweep on {d}: sparse ternary CNNs at {len(t)} sparsities"
+    return f"""# {title} (AANN {p['figure']})
 
 ```
 {command}
