@@ -58,20 +58,39 @@ def pack_ternary(w: torch.Tensor) -> tuple[bytes, dict]:
 
 
 def unpack_ternary(payload: bytes, entry: dict) -> torch.Tensor:
-    """Decode one tensor written by :func:`pack_ternary`."""
-    bits = np.unpackbits(np.frombuffer(payload, dtype=np.uint8)).tobytes()
-    text = bits.translate(bytes.maketrans(b"\x00\x01", b"01")).decode()
-    k, n = entry["k"], int(np.prod(entry["shape"]))
+    """Decode one tensor written by :func:`pack_ternary` (vectorised, no loop per weight).
+
+    A codeword is ``q`` ones, the zero that ends them, ``k`` remainder bits and a sign bit,
+    so the codeword after one whose unary part ends at zero ``z`` ends at the first zero at
+    or after ``z + k + 2``. That "next end" pointer is known for every zero at once; the
+    chain of ends from the first zero is found by pointer doubling (log2(nnz) rounds).
+
+    Raises:
+        ValueError, IndexError: a payload that does not hold ``entry["nnz"]`` codewords
+            inside a tensor of ``entry["shape"]``.
+    """
+    k, nnz, n = entry["k"], entry["nnz"], int(np.prod(entry["shape"]))
+    bits = np.unpackbits(np.frombuffer(payload, dtype=np.uint8))
+    if nnz > min(n, len(bits) // (k + 2)):
+        raise ValueError(f"{nnz} nonzeros cannot fit in {len(bits)} bits or {n} weights")
     out = np.zeros(n, dtype=np.int8)
-    pos, index = 0, -1
-    for _ in range(entry["nnz"]):
-        end = text.index("0", pos)
-        gap = (end - pos) << k
-        if k:
-            gap |= int(text[end + 1 : end + 1 + k], 2)
-        index += gap + 1
-        out[index] = 1 if text[end + 1 + k] == "1" else -1
-        pos = end + k + 2
+    if nnz:
+        is_zero = bits == 0
+        zeros = np.flatnonzero(is_zero)
+        before = np.zeros(len(bits) + 1, dtype=np.intp)  # how many zeros precede each bit
+        np.cumsum(is_zero, out=before[1:])
+        # next[i]: the zero that ends the codeword after one ending at zero i (len: none)
+        nxt = np.append(before[np.minimum(zeros + k + 2, len(bits))], len(zeros))
+        chain = np.zeros(1, dtype=np.intp)  # the first 2**r ends, then doubled
+        while len(chain) < nnz:
+            chain = np.concatenate([chain, nxt[chain]])
+            nxt = nxt[nxt]  # now jumps twice as far
+        ends = zeros[chain[:nnz]]  # IndexError: the payload ran out of codewords
+        starts = np.concatenate([[0], ends[:-1] + k + 2])
+        gaps = (ends - starts) << k
+        for j in range(k):
+            gaps |= bits[ends + 1 + j].astype(np.intp) << (k - 1 - j)
+        out[np.cumsum(gaps + 1) - 1] = bits[ends + k + 1].astype(np.int8) * 2 - 1
     return torch.from_numpy(out).view(entry["shape"])
 
 
