@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import configs as C
+from .extras import MissingExtra, extra_for, missing_line, require
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -162,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         out = getattr(cfg, "out", None)
         out = out if out and not os.path.exists(out) else None  # made by this command
+        if command != "report":  # every experiment draws its plots
+            require("matplotlib", f"rewire {command} (its plots)")
         from .experiments import commands
 
         getattr(commands, command.replace("-", "_").replace(" ", "_"))(cfg)
@@ -172,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         code, msg = 2, exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rewire: error: {msg}", file=sys.stderr)
+    except ModuleNotFoundError as exc:  # an optional dependency: which extra brings it
+        code = 2 if extra_for(exc.name or "") else 1
+        print(f"rewire: error: {exc if isinstance(exc, MissingExtra) else missing_line(exc.name)}"
+              if code == 2 else f"rewire: internal error ({exc}); the full traceback is in "
+              f"{_crash_file()}", file=sys.stderr)
     except KeyboardInterrupt:
         code = 130
         print("rewire: interrupted; re-run the same command to resume", file=sys.stderr)

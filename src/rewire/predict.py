@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .extras import require
 from .registry import Registry
 
 __all__ = ["REGRESSORS", "pearson_table", "prediction_r2"]
@@ -41,6 +42,7 @@ def _adaboost(seed: int):
 
 
 def _regressor(name: str, seed: int):
+    require("sklearn", "rewire.predict")
     return REGRESSORS.build(name, seed)
 
 
@@ -75,6 +77,7 @@ def prediction_r2(rows: list[dict], features: list[str], target: str = "test_acc
     rows, over ``repeats`` seeded random splits ("first" is the split of seed ``seed`` alone,
     the paper's protocol of one split). On a 36-row preview of the priors run one split's
     R² moved by ±0.5 with the split, so the mean over splits is the number to compare."""
+    require("sklearn", "rewire.predict")
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
 

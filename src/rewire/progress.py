@@ -28,13 +28,22 @@ def _clock(seconds: float) -> str:
         f"{s // 60}:{s % 60:02d}"
 
 
+def _tqdm():
+    """tqdm's bar class, or None without tqdm (plain lines then; it comes with [plots])."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
 def say(line: str, enabled: bool = True, stream=None) -> None:
     """One line of news (a resume, a stage finished) to stderr, bar or no bar."""
     if not enabled:
         return
     stream = stream or sys.stderr
-    if stream.isatty():
-        from tqdm.auto import tqdm
+    tqdm = _tqdm() if stream.isatty() else None
+    if tqdm is not None:
         tqdm.write(line, file=stream)
     else:
         print(line, file=stream, flush=True)
@@ -55,8 +64,8 @@ class Progress:
         self.first = start
         self.metrics: dict = {}
         self.bar = None
-        if enabled and self.stream.isatty():
-            from tqdm.auto import tqdm
+        tqdm = _tqdm() if enabled and self.stream.isatty() else None
+        if tqdm is not None:
             self.bar = tqdm(total=total, initial=start, desc=desc, file=self.stream,
                             leave=False, dynamic_ncols=True)
 

@@ -48,9 +48,9 @@ class Splits:
 
 
 def _digits(data_dir, download):
-    from sklearn.datasets import load_digits
+    from ..extras import require
 
-    d = load_digits()
+    d = require("sklearn.datasets", "the digits data set").load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]
     return _holdout(x, d.target.astype(np.int64), test_fraction=0.2)
 

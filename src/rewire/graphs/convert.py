@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import torch
 from torch import nn
 
+from ..extras import require
 from ..sparse.masks import prunable_weights
 from .levels import level_index, topological_levels
+
+nx = require("networkx", "rewire.graphs")
 
 __all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of", "DagLayout",
            "dag_layout"]

@@ -8,10 +8,9 @@ connected component if the graph is not connected).
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
-from .convert import check_dag, layer_index
+from .convert import check_dag, layer_index, nx
 
 __all__ = ["graph_features", "FEATURES"]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from ..registry import Registry
-from .convert import orient
+from .convert import nx, orient
 
 __all__ = ["GENERATORS", "random_prior", "watts_strogatz", "barabasi_albert"]
 

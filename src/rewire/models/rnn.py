@@ -14,14 +14,17 @@ never reaches the output.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from ..graphs.convert import dag_layout
 from ..registry import Registry
 from ..sparse.masks import set_mask, sparsify
 from .registry import register_model
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["ReberRNN", "GraphRNN", "GraphNet", "CELLS", "recurrent_layer"]
 
@@ -63,6 +66,8 @@ class GraphRNN(nn.Module):
     def __init__(self, dag: nx.DiGraph, cell: str = "lstm", embed: int = 16,
                  num_classes: int = 2, vocab: int = 128, inputs=None, outputs=None):
         super().__init__()
+        from ..graphs.convert import dag_layout
+
         layout = dag_layout(dag, inputs, outputs)
         self.groups = layout.groups
         self.embedding = nn.Embedding(vocab, embed, padding_idx=0)
@@ -97,6 +102,8 @@ class GraphNet(nn.Module):
     def __init__(self, dag: nx.DiGraph, in_features: int, num_classes: int,
                  activation: type[nn.Module] = nn.ReLU, inputs=None, outputs=None):
         super().__init__()
+        from ..graphs.convert import dag_layout
+
         layout = dag_layout(dag, inputs, outputs)
         self.groups = layout.groups
         self.layers = nn.ModuleList(
