@@ -21,6 +21,7 @@ from torch import nn
 
 from ..registry import Registry
 from ..sparse.masks import get_mask, prunable_weights, sparsify
+from ..sparse.ternary import Ternary
 
 __all__ = ["PruningMethod", "Magnitude", "LayerScaledMagnitude", "RandomScores",
            "OptimalBrainDamage", "apply_pruning", "magnitude", "class_distributed", "random",
@@ -41,26 +42,40 @@ class PruningMethod:
         raise NotImplementedError
 
 
+def _magnitude_weight(module: nn.Module, pname: str) -> torch.Tensor:
+    """The weight magnitude pruning ranks: the effective (masked) weight, but before the sign
+    step of a ternary layer, whose effective weights are all -1 / +1 and would rank by
+    position only; there the latent weight (``original * mask``) is ranked."""
+    if not (hasattr(module, "parametrizations") and pname in module.parametrizations):
+        return getattr(module, pname).detach()
+    w = module.parametrizations[pname].original.detach()
+    for f in module.parametrizations[pname]:
+        if not isinstance(f, Ternary):
+            w = f(w)
+    return w
+
+
 class Magnitude(PruningMethod):
-    """|w| of the effective (masked) weight."""
+    """|w| of the effective (masked) weight; of the latent weight in a ternary layer."""
 
     def scores(self, model, layers):
         table = prunable_weights(model)
-        return {n: getattr(*table[n]).detach().abs() for n in layers}
+        return {n: _magnitude_weight(*table[n]).abs() for n in layers}
 
 
 class LayerScaledMagnitude(PruningMethod):
     """|w| divided by the standard deviation of its layer's live weights (class-distributed).
 
     Han et al. (2015) prune each layer at ``quality × std(layer)``; one global ranking of
-    ``|w| / std`` is the same rule with the quality chosen to hit an exact amount.
+    ``|w| / std`` is the same rule with the quality chosen to hit an exact amount. A ternary
+    layer's latent weights are ranked, as in :class:`Magnitude`.
     """
 
     def scores(self, model, layers):
         table = prunable_weights(model)
         out = {}
         for n in layers:
-            w = getattr(*table[n]).detach()
+            w = _magnitude_weight(*table[n])
             live = w[w != 0]
             std = live.std() if live.numel() > 1 else torch.tensor(1.0)
             out[n] = w.abs() / std.clamp_min(1e-12)
@@ -170,7 +185,8 @@ def apply_pruning(
 
 def magnitude(model: nn.Module, amount: float, scope: str = "layer",
               layers: list[str] | None = None) -> nn.Module:
-    """Magnitude pruning: zero the ``amount`` smallest |w| per layer or globally."""
+    """Magnitude pruning: zero the ``amount`` smallest |w| per layer or globally (the
+    latent |w| in a ternary layer)."""
     return apply_pruning(model, Magnitude(), amount, scope, layers)
 
 
