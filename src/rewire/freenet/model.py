@@ -3,7 +3,9 @@
 The neural connectivity graph ``graph`` is a k×k boolean buffer, ``graph[i, j]`` the edge
 j -> i, strictly lower triangular (neuron i may only read earlier neurons). The DAG weights
 live in a full k×k parameter; the effective weight is ``dag_weight * graph``, so a pruned
-edge gets no gradient and keeps its value, and comes back with it if the edge is re-added.
+edge gets no gradient and its effective weight stays exactly zero. Its latent value in
+``dag_weight`` still moves (Adam's momentum from before the pruning, weight decay), and a
+re-added edge comes back with the latent value it has by then.
 """
 
 from __future__ import annotations

@@ -3,8 +3,11 @@
 ``sparsify(model)`` attaches a binary mask to every prunable weight (Linear, Conv*, and the
 ``weight_ih_l*`` / ``weight_hh_l*`` of RNN, LSTM and GRU), so any user model becomes sparse in
 place and still saves, loads, moves and trains like a torch module. The effective weight is
-``original * mask``: the gradient of a pruned entry is exactly zero, so training never
-revives it.
+``original * mask``: the gradient of a pruned entry is exactly zero, so its effective weight
+stays exactly zero and training never revives it. Its latent value (``original``) can
+still change: the optimiser's momentum from before it was pruned (Adam, SGD with momentum)
+and weight decay keep moving it. Only ``set_mask`` brings the weight back, with the latent
+value it has by then.
 """
 
 from __future__ import annotations
