@@ -4,6 +4,7 @@
     prune.magnitude(model, amount=0.8, scope="global")
 """
 
+from .interop import from_torch_prune, to_torch_prune
 from .methods import (
     METHODS,
     LayerScaledMagnitude,
@@ -34,5 +35,5 @@ from .schemes import (
 __all__ = ["METHODS", "SCHEMES", "Bucket", "GradualPruning", "IterativeFixed",
            "IterativeRelative", "LayerScaledMagnitude", "Magnitude", "OneShot",
            "OptimalBrainDamage", "PruningMethod", "RandomScores", "Scheme", "apply_pruning",
-           "check_amount", "class_distributed", "gradual_amount", "magnitude", "make_method",
-           "make_scheme", "obd", "prune_with_scheme", "random"]
+           "check_amount", "class_distributed", "from_torch_prune", "gradual_amount", "magnitude",
+           "make_method", "make_scheme", "obd", "prune_with_scheme", "random", "to_torch_prune"]
