@@ -1,8 +1,9 @@
 """Model files: a saved model is rebuilt from the architecture spec it carries.
 
-Two formats, neither runs code on load: the packed ternary ``.rwt`` (see
-``rewire.sparse.export``), and ``model.pt`` as a run writes it, ``{"spec", "state_dict"}``,
-read with ``torch.load(weights_only=True)``.
+Three formats, none runs code on load: the packed ternary ``.rwt`` (see
+``rewire.sparse.export``), ``.safetensors`` with the spec, masks and ternary layers in its
+metadata (see ``rewire.sparse.save_safetensors``), and ``model.pt`` as a run writes it,
+``{"spec", "state_dict"}``, read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -14,32 +15,35 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..sparse import load_packed, read_packed, ternarize
+from ..sparse import load_packed, load_safetensors, read_packed, ternarize
 from .registry import create_model
 
 __all__ = ["load_model"]
 
 
-def _build(spec, path) -> nn.Module:
+def _build(spec, path, loader: str = "load_packed") -> nn.Module:
     if not isinstance(spec, dict) or "name" not in spec:
         raise ValueError(f"{path}: no architecture spec stored (a model rewire did not make); "
-                         f"build the model yourself and use rewire.sparse.load_packed")
+                         f"build the model yourself and use rewire.sparse.{loader}")
     return create_model(spec["name"], spec["input_shape"], spec["num_classes"],
                         **spec.get("options", {}))
 
 
 def load_model(path: str | os.PathLike) -> nn.Module:
-    """A saved ternary model, rebuilt from its spec: a packed ``.rwt`` file or a run's
-    ``model.pt``.
+    """A saved model, rebuilt from its spec: a packed ``.rwt`` file, a run's ``model.pt``
+    (both ternary), or a ``.safetensors`` file (masks and ternary layers as saved).
 
     Raises:
         ValueError: a missing, truncated, foreign or unsafe file, in one line.
+        ImportError: a ``.safetensors`` file without the safetensors package.
     """
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"{path}: no such model file")
     with open(p, "rb") as f:
         magic = f.read(4)
+    if p.suffix == ".safetensors":
+        return load_safetensors(p, lambda spec: _build(spec, p, "load_safetensors"))
     if p.suffix == ".rwt" or magic == b"RWT1":
         spec, _, _ = read_packed(p)
         return load_packed(p, _build(spec, p))
