@@ -149,7 +149,8 @@ class DeltaEvaluator:
 
     Args:
         blocks: the chain (``chain.read_chain``); weights are read as the start wiring.
-        x, y: evaluation inputs (N x ...) and labels.
+        x: evaluation inputs (N x ...).
+        y: their labels (N).
         kappa: clamp of the hinge score, in units of the inputs.
         chunk: candidates scored together on the batched paths (bounds memory).
         device: where the caches live and the arithmetic runs.
@@ -160,7 +161,8 @@ class DeltaEvaluator:
     kind = "delta"
 
     def __init__(self, blocks: list[Block], x: torch.Tensor, y: torch.Tensor,
-                 kappa: float = 2.0, chunk: int = 256, device=None, image_chunk: int = 2048,
+                 kappa: float = 2.0, chunk: int = 256, device: str | torch.device | None = None,
+                 image_chunk: int = 2048,
                  use_kernels: bool = True):
         self.device = check_device(device)
         self.arith: Arithmetic = arithmetic(blocks, x)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -164,14 +165,16 @@ def _current(ev, sl, criterion):
 
 
 def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test: Split,
-              checkpoint: str | Path | None = None, log=None, progress: bool = True,
+              checkpoint: str | Path | None = None,
+              log: Callable[[dict], None] | None = None, progress: bool = True,
               note=print) -> dict:
     """Climb from ``model``'s ternary wiring; returns the path and the networks found.
 
     Args:
         model: any ternary model (weights exactly -1, 0, +1); it is not modified.
-        train: candidates are scored on its images; val: selection and stopping; test:
-            reported only.
+        train: candidates are scored on its images.
+        val: selection of the kept network and stopping.
+        test: reported only.
         checkpoint: file rewritten after every step; if it exists the climb resumes from it.
         log: optional callable receiving each step's record (e.g. to write metrics).
     """

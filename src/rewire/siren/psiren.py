@@ -52,8 +52,9 @@ def train_dense(cfg: SirenConfig, checkpoint, data: Splits | None = None, log=No
     return model
 
 
-def run_psiren(cfg: SirenConfig, data: Splits | None = None, workdir=None,
-               dense_checkpoint: str | Path | None = None, log=None,
+def run_psiren(cfg: SirenConfig, data: Splits | None = None,
+               workdir: str | Path | None = None,
+               dense_checkpoint: str | Path | None = None, log: str | Path | None = None,
                progress: bool = False) -> tuple[nn.Module, dict]:
     """Run p-SIREN; returns the ternary model and its results (no files but checkpoints).
 

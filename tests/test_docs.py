@@ -1,0 +1,50 @@
+"""The documentation site builds with ``mkdocs build --strict`` (a warning is an error), and
+its front page shows the README's set-up commands."""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("sparse", "prune", "train", "data", "models", "graphs", "search", "freenet",
+            "predict", "siren")
+
+
+def _docs_tools() -> bool:
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python"))
+
+
+@pytest.mark.skipif(not _docs_tools(), reason="mkdocs not installed (pip install 'rewire[docs]')")
+def test_docs_build_strict(tmp_path):
+    site = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
+         "-d", str(site)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-4000:]
+    api = (site / "api" / "index.html").read_text()
+    for package in PACKAGES:  # every library package has its section
+        assert f'id="rewire.{package}"' in api, package
+    assert 'id="rewire.sparse.save_packed"' in api
+    for page in ("getting-started", "results", "formats", "psiren", "sense", "car", "freenets",
+                 "deepstruct", "architecture", "plan"):
+        assert (site / page / "index.html").is_file(), page
+
+
+def test_front_page_has_the_readme_setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    setup = re.search(r"## Set up\n(.*?)\n## ", readme, re.DOTALL)
+    assert setup, "README.md has no '## Set up' section"
+    block = re.search(r"```bash\n(.*?)```", setup.group(1), re.DOTALL)
+    commands = [line for line in block.group(1).splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2, commands
+    index = (ROOT / "docs" / "index.md").read_text()
+    for command in commands:
+        assert command in index, f"docs/index.md lacks README's set-up command: {command}"
