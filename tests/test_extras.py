@@ -53,3 +53,13 @@ def test_a_command_without_its_extra_is_one_line_and_exit_2(tmp_path, capsys, mo
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"pip install 'rewire[{extra}]'" in err[0], err
     assert not out.exists()
+
+
+def test_version_comes_from_the_package_metadata_and_the_package_is_typed():
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import rewire
+
+    assert rewire.__version__ == version("rewire")
+    assert (Path(rewire.__file__).parent / "py.typed").is_file()
