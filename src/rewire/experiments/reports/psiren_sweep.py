@@ -20,8 +20,8 @@ def _driving(t: dict, cfg: dict) -> str:
             if limit else "")
     return f"""
 Closed loop: each network drove {cfg.get('drive')} held-out evaluation tracks (from 100000;
-no demonstration came from them). At 90% sparsity the mean return over seeds is
-{r90['mean_return']:.1f} (worst track {r90['min_return']:.1f}); the best level is
+no demonstration came from them). At {r90['sparsity'] * 100:.0f}% sparsity the mean return over
+seeds is {r90['mean_return']:.1f} (worst track {r90['min_return']:.1f}); the best level is
 {best['sparsity'] * 100:.0f}% ({best['mean_return']:.1f}).{data}
 """
 
