@@ -17,7 +17,7 @@ from .engine import Stage, Sweep, Task, run_sweep
 from .tables import sample_std
 
 __all__ = ["run_expert", "expert_sweep", "run_record", "record_sweep", "run_drive",
-           "drive_sweep", "training_seeds", "summarize_returns"]
+           "drive_sweep", "drive_episode", "training_seeds", "summarize_returns"]
 
 
 def _expert_episode(folder: str, seed: int, three_actions: bool, max_steps: int) -> dict:
@@ -95,7 +95,8 @@ def run_record(cfg: CarRecordRun) -> dict:
     return run_sweep(record_sweep(cfg), cfg.out, cfg.workers, cfg.ray_address)
 
 
-def _drive_task(folder: str, model: str, seed: int, max_steps: int) -> dict:
+def drive_episode(folder: str, model: str, seed: int, max_steps: int) -> dict:
+    """One closed-loop episode of a saved model (an engine task: ``folder`` is unused)."""
     from ..car import NetworkPolicy, run_episode
     from ..models import load_model
 
@@ -137,7 +138,7 @@ def drive_sweep(cfg: CarDriveRun) -> Sweep:
         return s
 
     return Sweep("car-drive", {**identity(cfg), "model": model}, [
-        Stage("episodes", _drive_task, tasks, "driving")], summary)
+        Stage("episodes", drive_episode, tasks, "driving")], summary)
 
 
 def run_drive(cfg: CarDriveRun) -> dict:

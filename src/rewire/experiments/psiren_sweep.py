@@ -38,12 +38,15 @@ def _psiren_task(folder: str, cfg: dict) -> dict:
     return run_siren(c, folder, dense_checkpoint=dense, progress=False)
 
 
-def _drive_task(folder: str, run: str, track: int, max_steps: int) -> dict:
-    from ..car import NetworkPolicy, run_episode
-    from ..models import load_model
+def _run_name(sparsity: float, seed: int) -> str:
+    return f"p{sparsity:.2f}_seed{seed}"
 
-    model = load_model(sibling(folder, "runs", run) / "model.pt")
-    return {"run": run, **run_episode(NetworkPolicy(model), track, max_steps).record()}
+
+def _drive_task(folder: str, run: str, track: int, max_steps: int) -> dict:
+    from .car_run import drive_episode
+
+    model = sibling(folder, "runs", run) / "model.pt"
+    return {"run": run, **drive_episode(folder, str(model), track, max_steps)}
 
 
 def psiren_sweep(cfg: SweepRun) -> Sweep:
@@ -51,7 +54,7 @@ def psiren_sweep(cfg: SweepRun) -> Sweep:
     task, ``cfg.drive``) closed-loop driving per (run, evaluation track)."""
     dense = Stage("dense", _dense_task, [Task(f"seed{s}", {"cfg": asdict(cfg.siren(0.0, s))})
                                          for s in cfg.seeds], "dense (step 1)")
-    names = [(f"p{p:.2f}_seed{s}", p, s) for s in cfg.seeds for p in cfg.sparsities]
+    names = [(_run_name(p, s), p, s) for s in cfg.seeds for p in cfg.sparsities]
     runs = Stage("runs", _psiren_task, [Task(n, {"cfg": asdict(cfg.siren(p, s))})
                                         for n, p, s in names], "p-SIREN runs")
     tracks = range(EVAL_SEEDS_FROM, EVAL_SEEDS_FROM + cfg.drive)
@@ -79,7 +82,7 @@ def summarize(results: list[dict], dataset: str, out, drives: list[dict] | None 
     out = Path(out)
     rows = []
     for r in results:
-        name = f"p{r['target_sparsity']:.2f}_seed{r['seed']}"
+        name = _run_name(r["target_sparsity"], r["seed"])
         returns = [e["total_return"] for e in drives or [] if e["run"] == name]
         rows.append({
             "sparsity": r["target_sparsity"], "seed": r["seed"],
