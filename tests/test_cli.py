@@ -70,6 +70,8 @@ BAD = [
     (["sense", "--neighbours", "conv1=x", "--out", O], "invalid neighbours value"),
     (["sense", "--steps", "2", "--neighbours", "conv3=5", "--out", O], "no layer 'conv3'"),
     (["sense", "--device", "tpu", "--out", O], "unknown device"),
+    (["siren", "--device", "tpu", "--epochs", "0,0,0,0", "--out", O], "unknown device"),
+    (["freenet", "--device", "cuda:7", "--epochs", "1", "--out", O], "device 'cuda:7'"),
     (["sense", "--init", "{in}/missing.pt", "--out", O], "no such model file"),
     (["sense", "--init", "{in}/empty.pt", "--out", O], "not a readable torch file"),
     (["sense", "--init", "{in}/cut.rwt", "--out", O], "truncated or corrupt"),

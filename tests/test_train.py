@@ -92,3 +92,88 @@ def test_clip_grad_norm_bounds_every_step(digits):
     finally:
         torch.optim.Adam.step = real_step
     assert len(norms) > 5 and max(norms) <= 0.05 + 1e-5
+
+
+def test_a_loader_trains_like_the_split_it_serves():
+    """The DataLoader path: the same batches in the same order give the same weights, and a
+    loader with its own generator is re-seeded per epoch (same seed, same bytes)."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    data, model = _setup()
+    fit(model, data.train, data.val, epochs=1, schedule="constant", progress=False)
+    gen = torch.Generator().manual_seed(derive_perm_seed())
+    perm = torch.randperm(len(data.train), generator=gen)
+    ds = TensorDataset(data.train.x[perm], data.train.y[perm])
+    _, other = _setup()
+    hist = fit(other, DataLoader(ds, batch_size=64), DataLoader(TensorDataset(
+        data.val.x, data.val.y), batch_size=100), epochs=1, schedule="constant",
+        progress=False)
+    for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert hist[0]["val_accuracy"] == evaluate(other, data.val)["accuracy"]
+
+    def shuffled():
+        return DataLoader(ds, batch_size=64, shuffle=True, generator=torch.Generator())
+    runs = []
+    for _ in range(2):
+        _, m = _setup()
+        fit(m, shuffled(), epochs=2, progress=False)
+        runs.append(m.state_dict())
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+
+
+def derive_perm_seed() -> int:
+    from rewire.seeds import derive
+    return derive(0, "epoch", 0)
+
+
+def test_onecycle_rises_then_falls_and_label_smoothing_softens():
+    from rewire.train.loop import _lr_factor
+
+    total = 100
+    f = [_lr_factor("onecycle", s, total) for s in range(total)]
+    assert f[0] == pytest.approx(1 / 25) and max(f) == pytest.approx(1.0)
+    assert f.index(max(f)) == 30 and f[-1] < 1e-3
+    assert all(a <= b for a, b in zip(f[:30], f[1:31]))
+    assert all(a >= b for a, b in zip(f[30:], f[31:]))
+    data, model = _setup()
+    hist = fit(model, data.train, data.val, epochs=4, lr=3e-3, schedule="onecycle",
+               label_smoothing=0.1, progress=False)
+    assert hist[-1]["val_accuracy"] > 0.9
+    logits = torch.cat([model(data.val.x[:200])])
+    # smoothed targets keep the winning probability below 1 - 0.1 * 9 / 10 on average
+    assert logits.softmax(1).max(1).values.mean() < 0.95
+    with pytest.raises(ValueError, match="label_smoothing"):
+        fit(model, data.train, epochs=1, label_smoothing=1.0, progress=False)
+    with pytest.raises(ValueError, match="schedule"):
+        fit(model, data.train, epochs=1, schedule="step", progress=False)
+
+
+def test_augmentation_is_seeded_and_moves_pixels():
+    from rewire.train import flip_translate
+
+    x = torch.rand(16, 3, 8, 8)
+    aug = flip_translate(pad=2)
+    a = aug(x, torch.Generator().manual_seed(1))
+    assert torch.equal(a, aug(x, torch.Generator().manual_seed(1)))
+    assert not torch.equal(a, aug(x, torch.Generator().manual_seed(2)))
+    assert not torch.equal(a, x)
+    # no flip, no shift: the identity
+    assert torch.equal(flip_translate(pad=0, flip=False)(x, torch.Generator()), x)
+    # a flip alone permutes the columns of each image
+    f = flip_translate(pad=0)(x, torch.Generator().manual_seed(0))
+    for i in range(16):
+        assert torch.equal(f[i], x[i]) or torch.equal(f[i], x[i].flip(2))
+    data, model = _setup()
+    h1 = fit(model, data.train, epochs=1, augment=aug, progress=False, seed=4)
+    _, model2 = _setup()
+    h2 = fit(model2, data.train, epochs=1, augment=aug, progress=False, seed=4)
+    assert h1[0]["train_loss"] == h2[0]["train_loss"]
+
+
+def test_device_is_checked_and_cpu_trains():
+    data, model = _setup()
+    with pytest.raises(ValueError, match="unknown device"):
+        fit(model, data.train, epochs=1, device="gpu", progress=False)
+    hist = fit(model, data.train, data.val, epochs=1, device="cpu", progress=False)
+    assert evaluate(model, data.val, device="cpu")["accuracy"] == hist[0]["val_accuracy"]

@@ -207,6 +207,7 @@ class TrainOptions(Config):
     bias: bool = option(False, "add biases (changes the network)")
     scale: bool = option(False, "add a learnable per-layer scale (changes the network)")
     limit: int | None = option(None, "use only this many training images", low=10)
+    device: str = option("cpu", "where training runs: cpu or cuda[:N]", runtime=True)
 
     @property
     def preset(self) -> dict:
@@ -357,6 +358,7 @@ class FreeNetOptions(DataDir):
     dropout: float = option(0.0, "dropout on the neurons the read-out sees (both models)",
                             low=0.0, high=1.0)
     weight_decay: float = option(0.0, "L2 penalty (both models)", low=0.0)
+    device: str = option("cpu", "where both models train: cpu or cuda[:N]", runtime=True)
 
     def check(self) -> None:
         super().check()
@@ -468,7 +470,7 @@ class PriorsConfig(DataDir, Workers, Output):
 
     def check(self) -> None:
         super().check()
-        self.nodes = tuple(self.nodes)
+        self.nodes = typing.cast("tuple[int, int]", tuple(self.nodes))  # checked just below
         if len(self.nodes) != 2 or self.nodes[0] > self.nodes[1]:
             raise ValueError(f"--nodes must be a range lo,hi with lo <= hi, got {self.nodes}")
 

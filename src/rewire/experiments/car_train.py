@@ -55,9 +55,9 @@ def _save(model, folder: Path, record: dict) -> None:
     write_json(folder / "results.json", record)
 
 
-def _accuracies(model, data) -> dict:
-    return {"val_accuracy": evaluate(model, data.val)["accuracy"],
-            "test_accuracy": evaluate(model, data.test)["accuracy"]}
+def _accuracies(model, data, device: str = "cpu") -> dict:
+    return {"val_accuracy": evaluate(model, data.val, device=device)["accuracy"],
+            "test_accuracy": evaluate(model, data.test, device=device)["accuracy"]}
 
 
 def run_car_train(cfg: CarTrainRun) -> dict:
@@ -122,8 +122,9 @@ def _dagger_round(cfg, r, model_file, data, out, folder, run) -> dict:
     model = load_model(model_file)
     fit(model, Split(x, y), data.val, epochs=cfg.epochs[3], lr=cfg.ternary_lr,
         batch_size=cfg.batch_size, keep_best=True, seed=cfg.seed, stage=f"dagger{r}",
-        checkpoint=folder / "step4_ternary.pt", log=run.metrics)
-    record = {"round": r, "train_frames": len(y), **_accuracies(model, data)}
+        checkpoint=folder / "step4_ternary.pt", log=run.metrics, device=cfg.device)
+    record = {"round": r, "train_frames": len(y), **_accuracies(model, data, cfg.device)}
+    model.cpu()
     say(f"[round {r}] val {record['val_accuracy']:.4f} test {record['test_accuracy']:.4f}")
     _save(model, folder, record)
     return record

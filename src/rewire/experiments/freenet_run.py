@@ -36,7 +36,7 @@ def evolve_config(cfg: FreeNetRun) -> EvolveConfig:
     return EvolveConfig(epochs=cfg.epochs, epsilon=cfg.epsilon, iterations=cfg.iterations,
                         update_every=cfg.update_every, stats_examples=cfg.stats_examples,
                         lr=cfg.lr, batch_size=cfg.batch_size, weight_decay=cfg.weight_decay,
-                        seed=cfg.seed)
+                        seed=cfg.seed, device=cfg.device)
 
 
 # Options added while the first Table 2 run was under way: runs without them still resume.
@@ -58,11 +58,13 @@ def run_freenet(cfg: FreeNetRun, out=None, progress: bool = True) -> dict:
     dense_params = count_params(net)
     history = free_evolve(net, data.train, data.val, evolve_config(cfg), out / "freenet",
                           progress=progress)
+    test_accuracy = evaluate(net, data.test, device=cfg.device)["accuracy"]
+    net.cpu()
     live = LiveFreeNet.from_model(net)
     res = {
         "dataset": cfg.dataset, "k": cfg.k, "seed": cfg.seed, "epsilon": cfg.epsilon,
         "epochs": cfg.epochs, **({"data_note": data.note} if data.note else {}),
-        "freenet_test_accuracy": evaluate(net, data.test)["accuracy"],
+        "freenet_test_accuracy": test_accuracy,
         "freenet_val_accuracy": max(r["val_accuracy"] for r in history),
         "freenet_params": dense_params, "freenet_live_params": count_params(net),
         "live_edges": net.live_edges, "dense_edges": cfg.k * (cfg.k - 1) // 2,
@@ -79,8 +81,9 @@ def run_freenet(cfg: FreeNetRun, out=None, progress: bool = True) -> dict:
         hist = fit(base, data.train, data.val, epochs=cfg.epochs, lr=cfg.lr,
                    batch_size=cfg.batch_size, weight_decay=cfg.weight_decay, keep_best=True,
                    seed=cfg.seed, checkpoint=out / "fcnn" / "checkpoint.pt",
-                   log=out / "fcnn" / "metrics.jsonl", stage="fcnn", progress=progress)
-        res.update(fcnn_test_accuracy=evaluate(base, data.test)["accuracy"],
+                   log=out / "fcnn" / "metrics.jsonl", stage="fcnn", progress=progress,
+                   device=cfg.device)
+        res.update(fcnn_test_accuracy=evaluate(base, data.test, device=cfg.device)["accuracy"],
                    fcnn_val_accuracy=max(r["val_accuracy"] for r in hist),
                    fcnn_params=count_params(base), fcnn_width=width)
     run.write_results(res)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..data import Split
-from ..train import fit
+from ..train import check_device, fit
 from .coactivation import check_epsilon, coactivation, graph_update
 from .model import FreeNet
 
@@ -36,6 +36,7 @@ class EvolveConfig:
     batch_size: int = 128
     weight_decay: float = 0.0
     seed: int = 0
+    device: str = "cpu"  # where the FreeNet trains and its co-activations are counted
 
     def __post_init__(self):
         check_epsilon(self.epsilon)
@@ -59,19 +60,22 @@ def lower_triangle(m: torch.Tensor) -> np.ndarray:
     """The entries below the diagonal (one per neuron pair j < i), row-major."""
     k = m.shape[0]
     i, j = torch.tril_indices(k, k, -1)
-    return m[i, j].numpy()
+    return m[i, j].cpu().numpy()
 
 
 def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
                 out: str | Path, progress: bool = True) -> list[dict]:
     """Run FreeEvolve; writes into ``out``: ``updates.jsonl`` (one line per graph update),
     ``coactivation.npz`` (NCAM/NCIM over neuron pairs at the start and the end),
-    ``checkpoint.pt`` and ``metrics.jsonl``. Returns the training history.
+    ``checkpoint.pt`` and ``metrics.jsonl``. Returns the training history. The model is
+    moved to ``cfg.device`` and stays there.
     """
+    dev = check_device(cfg.device)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     updates_file, npz = out / "updates.jsonl", out / "coactivation.npz"
-    xs = _stats_subset(train, cfg.stats_examples, cfg.seed)
+    model.to(dev)
+    xs = _stats_subset(train, cfg.stats_examples, cfg.seed).to(dev)
     if not npz.is_file() and not (out / "checkpoint.pt").is_file():
         start = coactivation(model, xs)
         np.savez(out / "coactivation_start.npz", ncam=lower_triangle(start.ncam.float()),
@@ -101,7 +105,7 @@ def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
     history = fit(model, train, val, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                   weight_decay=cfg.weight_decay, keep_best=True, seed=cfg.seed, step_hook=hook,
                   checkpoint=out / "checkpoint.pt", log=out / "metrics.jsonl",
-                  stage="freeevolve", progress=progress)
+                  stage="freeevolve", progress=progress, device=dev)
     end = coactivation(model, xs)
     np.savez(npz, ncam=lower_triangle(end.ncam.float()), ncim=lower_triangle(end.ncim.float()))
     return history

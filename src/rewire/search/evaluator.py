@@ -38,28 +38,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..sparse.wiring import Wiring
+from ..train.device import check_device
 from . import kernels
 from .chain import Arithmetic, Block, arithmetic, read_chain
 from .moves import apply_swap
 
 __all__ = ["DeltaEvaluator", "make_evaluator", "score_sums", "check_device", "check_swappable",
            "read_ternary"]
-
-
-def check_device(device) -> torch.device:
-    """A torch device that exists here, or ValueError with one clear line."""
-    try:
-        dev = torch.device(device if device is not None else "cpu")
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {device!r}: {exc}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but this machine has no CUDA device")
-    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {device!r} asked for, but this machine has "
-                         f"{torch.cuda.device_count()} CUDA device(s)")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device {device!r}: the evaluator runs on 'cpu' or 'cuda'")
-    return dev
 
 
 def score_sums(logits: torch.Tensor, y: torch.Tensor, kappa: float):

@@ -16,7 +16,8 @@ from torch.nn.utils import parametrize
 
 from ..sparse.masks import prunable_weights
 from ..sparse.wiring import Wiring
-from .evaluator import check_device, read_ternary, score_each, score_sums
+from ..train.device import check_device
+from .evaluator import read_ternary, score_each, score_sums
 from .moves import apply_swap
 
 __all__ = ["ForwardEvaluator"]

@@ -30,9 +30,9 @@ from ..train import evaluate, fit
 __all__ = ["SirenConfig", "run_psiren", "train_dense", "PRESETS"]
 
 
-def _accuracies(model, data: Splits) -> dict[str, float]:
-    return {"val_accuracy": evaluate(model, data.val)["accuracy"],
-            "test_accuracy": evaluate(model, data.test)["accuracy"]}
+def _accuracies(model, data: Splits, device: str) -> dict[str, float]:
+    return {"val_accuracy": evaluate(model, data.val, device=device)["accuracy"],
+            "test_accuracy": evaluate(model, data.test, device=device)["accuracy"]}
 
 
 def _build(cfg: SirenConfig, data: Splits):
@@ -48,7 +48,7 @@ def train_dense(cfg: SirenConfig, checkpoint, data: Splits | None = None, log=No
     model = _build(cfg, data)
     fit(model, data.train, data.val, epochs=cfg.epochs[0], lr=cfg.lr, keep_best=True,
         stage="dense", checkpoint=checkpoint, batch_size=cfg.batch_size, seed=cfg.seed,
-        log=log, progress=progress)
+        log=log, progress=progress, device=cfg.device)
     return model
 
 
@@ -77,11 +77,12 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
     data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
     _, n2, n3, n4 = cfg.epochs
     ckpt = (lambda name: Path(workdir) / name) if workdir is not None else (lambda name: None)
-    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, log=log, progress=progress)
+    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, log=log, progress=progress,
+                  device=cfg.device)
     steps: dict[str, dict] = {}
 
     def report(name: str) -> None:
-        steps[name] = {**_accuracies(model, data), "sparsity": sparsity(model)}
+        steps[name] = {**_accuracies(model, data, cfg.device), "sparsity": sparsity(model)}
         s = steps[name]
         say(f"[{name}] val {s['val_accuracy']:.4f} test {s['test_accuracy']:.4f} "
             f"sparsity {s['sparsity']:.4f}", progress)
@@ -104,6 +105,7 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
         stage="ternary", checkpoint=ckpt("step4_ternary.pt"), **common)
     report("ternary")
     assert is_ternary(model)
+    model.cpu()  # results, files and searches read a CPU model
     final = steps["ternary"]
     return model, {
         "experiment": "psiren", "dataset": cfg.dataset, "seed": cfg.seed,

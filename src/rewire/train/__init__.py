@@ -1,5 +1,8 @@
-"""The one training loop."""
+"""The one training loop, its devices and its batch augmentations."""
 
-from .loop import evaluate, fit, make_optimizer, predict
+from .augment import flip_translate
+from .device import check_device
+from .loop import SCHEDULES, evaluate, fit, make_optimizer, predict
 
-__all__ = ["evaluate", "fit", "make_optimizer", "predict"]
+__all__ = ["SCHEDULES", "check_device", "evaluate", "fit", "flip_translate", "make_optimizer",
+           "predict"]

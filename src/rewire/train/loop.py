@@ -1,9 +1,12 @@
 """The one training loop: epochs, optimiser, schedule, validation, early stopping, checkpoints.
 
 Every algorithm that trains (p-SIREN's four steps, pruning with re-training, FreeEvolve, the
-baselines) calls :func:`fit`. Batches are drawn from in-memory tensors with a permutation
-seeded by ``(seed, epoch)``, so a run resumed from its checkpoint sees exactly the batches an
-uninterrupted run would have seen.
+baselines, the NAS candidates) calls :func:`fit`. Batches are drawn from in-memory tensors
+with a permutation seeded by ``(seed, epoch)``, so a run resumed from its checkpoint sees
+exactly the batches an uninterrupted run would have seen. Data that do not fit in memory come
+as a ``torch.utils.data.DataLoader`` (any iterable of ``(x, y)`` batches with a length); a
+loader's own ``generator``, when it has one, is re-seeded by ``(seed, epoch)`` the same way.
+``device`` moves the model and every batch (``"cuda"`` when a GPU is there).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,28 +27,69 @@ from ..data import Split
 from ..files import append_jsonl, atomic_torch_save, read_jsonl
 from ..progress import Progress, say
 from ..seeds import derive
+from .augment import Augment
+from .device import check_device
 
-__all__ = ["fit", "evaluate", "predict", "make_optimizer"]
+__all__ = ["fit", "evaluate", "predict", "make_optimizer", "Data", "SCHEDULES"]
 
 StepHook = Callable[[int, int], None]
+# a split in memory, or batches from a loader: any iterable of (x, y) with a length
+Data = Split | Iterable[Any]
+SCHEDULES = ("constant", "cosine", "onecycle")
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Logits for ``x``, computed in eval mode in batches."""
+def predict(model: nn.Module, x: torch.Tensor | Iterable[Any], batch_size: int = 2000,
+            device: str | torch.device | None = None) -> torch.Tensor:
+    """Logits (on the CPU), computed in eval mode in batches.
+
+    Args:
+        x: inputs, a tensor or a loader of ``(x, y)`` batches (or of inputs alone).
+        batch_size: images per forward pass for a tensor.
+        device: where the forward passes run; the model is moved there.
+
+    Returns:
+        The ``(N, classes)`` logits on the CPU.
+
+    Raises:
+        ValueError: a device this machine does not have.
+    """
+    dev = check_device(device) if device is not None else None
+    if dev is not None:
+        model.to(dev)
     was_training = model.training
     model.eval()
-    out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    chunks = ([x[i : i + batch_size] for i in range(0, len(x), batch_size)]
+              if isinstance(x, torch.Tensor) else
+              (b[0] if isinstance(b, (tuple, list)) else b for b in x))
+    out = torch.cat([model(c if dev is None else c.to(dev)).cpu() for c in chunks])
     model.train(was_training)
     return out
 
 
-def evaluate(model: nn.Module, split: Split, batch_size: int = 2000) -> dict[str, float]:
-    """Accuracy and mean cross-entropy of ``model`` on a split."""
-    logits = predict(model, split.x, batch_size)
+def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
+             device: str | torch.device | None = None) -> dict[str, float]:
+    """Accuracy and mean cross-entropy of ``model`` on a split or a loader.
+
+    Args:
+        split: a :class:`~rewire.data.Split` or a loader of ``(x, y)`` batches.
+        batch_size: images per forward pass for a split.
+        device: where the forward passes run; the model is moved there.
+
+    Returns:
+        ``{"accuracy": ..., "loss": ...}``.
+
+    Raises:
+        ValueError: a device this machine does not have.
+    """
+    if isinstance(split, Split):
+        logits, y = predict(model, split.x, batch_size, device), split.y
+    else:
+        pairs = [(predict(model, xb, batch_size, device), yb) for xb, yb in split]
+        logits, y = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
     return {
-        "accuracy": (logits.argmax(1) == split.y).float().mean().item(),
-        "loss": F.cross_entropy(logits, split.y).item(),
+        "accuracy": (logits.argmax(1) == y).float().mean().item(),
+        "loss": F.cross_entropy(logits, y).item(),
     }
 
 
@@ -57,17 +102,27 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0):
 
 
 def _lr_factor(schedule: str, step: int, total: int) -> float:
+    """The learning rate at ``step`` of ``total`` as a share of the peak ``lr``. One-cycle
+    (Smith & Topurkoglu 2019, as torch's OneCycleLR with linear annealing off): 30% of the
+    steps rise linearly from lr/25, the rest fall by a half cosine to lr/25e4."""
     if schedule == "constant":
         return 1.0
     if schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
-    raise ValueError(f"unknown schedule {schedule!r}; expected 'constant' or 'cosine'")
+    if schedule == "onecycle":
+        warm = max(int(0.3 * total), 1)
+        if step < warm:
+            return 1 / 25 + (1 - 1 / 25) * step / warm
+        t = min(step - warm, total - warm) / max(total - warm, 1)
+        low = 1 / 25e4
+        return low + (1 - low) * 0.5 * (1.0 + math.cos(math.pi * t))
+    raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
 
 
 def fit(
     model: nn.Module,
-    train: Split,
-    val: Split | None = None,
+    train: Data,
+    val: Data | None = None,
     *,
     epochs: int,
     lr: float = 1e-3,
@@ -84,12 +139,17 @@ def fit(
     log: str | os.PathLike | None = None,
     stage: str = "train",
     progress: bool = True,
+    device: str | torch.device | None = None,
+    augment: Augment | None = None,
+    label_smoothing: float = 0.0,
 ) -> list[dict]:
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns one record per epoch.
 
     Args:
-        val: validation split, evaluated after each epoch (never the test set).
-        schedule: learning-rate schedule over all steps, ``"cosine"`` or ``"constant"``.
+        train: a :class:`~rewire.data.Split` in memory, or a loader of ``(x, y)`` batches.
+        val: validation split or loader, evaluated after each epoch (never the test set).
+        schedule: learning-rate schedule over all steps, ``"cosine"``, ``"constant"`` or
+            ``"onecycle"`` (warm-up to ``lr`` over 30% of the steps, then cosine down).
         patience: stop when validation accuracy has not improved for this many epochs.
         keep_best: at the end, restore the weights of the best validation epoch.
         step_hook: called as ``hook(step, total_steps)`` before every optimiser step
@@ -98,6 +158,18 @@ def fit(
         checkpoint: file written after every epoch; if it exists, training resumes from it.
         log: JSON-lines metrics log; one line per epoch is appended.
         stage: label written into every record (p-SIREN uses it for its four steps).
+        device: where the model and the batches go (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+        augment: ``augment(x, generator) -> x`` on every training batch (see
+            :mod:`rewire.train.augment`), its generator seeded by ``(seed, epoch)``.
+        label_smoothing: cross-entropy against labels smoothed by this much.
+
+    Returns:
+        One record per epoch: stage, epoch, train loss and accuracy, lr, validation
+        accuracy and loss when ``val`` is given, seconds.
+
+    Raises:
+        ValueError: a negative epoch count, keep_best / patience without ``val``, an
+            unknown optimizer, schedule or device, or a label smoothing outside [0, 1).
 
     Example:
         >>> from rewire.data import load_dataset
@@ -112,15 +184,26 @@ def fit(
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     if (keep_best or patience) and val is None:
         raise ValueError("keep_best and patience need a validation split")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    dev = check_device(device) if device is not None else None
+    if dev is not None:
+        model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(optimizer, params, lr, weight_decay)
-    steps_per_epoch = math.ceil(len(train) / batch_size)
+    in_memory = isinstance(train, Split)
+    if in_memory and dev is not None and dev.type != "cpu":
+        train = Split(train.x.to(dev), train.y.to(dev))  # one copy, then index on the device
+    steps_per_epoch = (math.ceil(len(train) / batch_size) if in_memory
+                       else len(train))  # type: ignore[arg-type]
     total = epochs * steps_per_epoch
     history: list[dict] = []
     best_acc, best_state, start = -1.0, None, 0
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
+        state = torch.load(ckpt, weights_only=False, map_location=dev)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history, best_acc, best_state = state["history"], state["best_acc"], state["best_state"]
@@ -135,20 +218,32 @@ def fit(
         t0 = time.time()
         model.train()
         gen = torch.Generator().manual_seed(derive(seed, "epoch", epoch))
-        perm = torch.randperm(len(train), generator=gen)
-        loss_sum = correct = 0.0
+        if in_memory:
+            perm = torch.randperm(len(train), generator=gen).to(train.x.device)
+            batches: Iterable[Any] = (
+                (train.x[idx], train.y[idx])
+                for idx in (perm[b * batch_size : (b + 1) * batch_size]
+                            for b in range(steps_per_epoch)))
+        else:
+            if isinstance(getattr(train, "generator", None), torch.Generator):
+                train.generator.manual_seed(derive(seed, "loader", epoch))  # type: ignore
+            batches = train
+        aug_gen = torch.Generator().manual_seed(derive(seed, "augment", epoch))
+        loss_sum = correct = seen = 0.0
         bar = Progress(steps_per_epoch, f"{stage} epoch {epoch + 1}/{epochs} step",
                        enabled=progress)
-        for b in range(steps_per_epoch):
+        for b, (x, y) in enumerate(batches):
             step = epoch * steps_per_epoch + b
             if step_hook is not None:
                 step_hook(step, total)
             for g in opt.param_groups:
                 g["lr"] = lr * _lr_factor(schedule, step, total)
-            idx = perm[b * batch_size : (b + 1) * batch_size]
-            x, y = train.x[idx], train.y[idx]
+            if dev is not None:
+                x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+            if augment is not None:
+                x = augment(x, aug_gen)
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if clip_grad_norm is not None:
@@ -157,12 +252,13 @@ def fit(
             step_loss = loss.item()  # one device sync per step
             loss_sum += step_loss * len(y)
             correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
             bar.update(loss=step_loss)
         bar.close()
-        record = {"stage": stage, "epoch": epoch + 1, "train_loss": loss_sum / len(train),
-                  "train_accuracy": correct / len(train), "lr": opt.param_groups[0]["lr"]}
+        record = {"stage": stage, "epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
+                  "train_accuracy": correct / max(seen, 1), "lr": opt.param_groups[0]["lr"]}
         if val is not None:
-            v = evaluate(model, val)
+            v = evaluate(model, val, device=dev)
             record.update(val_accuracy=v["accuracy"], val_loss=v["loss"])
             if v["accuracy"] > best_acc:
                 best_acc = v["accuracy"]
