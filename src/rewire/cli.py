@@ -47,7 +47,8 @@ SCALARS = {int: ("integer", int), float: ("number", float), str: ("text", str)}
 
 
 def _named(name: str, fn):  # argparse says "invalid <name> value"
-    return setattr(fn, "__name__", name) or fn
+    fn.__name__ = name
+    return fn
 
 
 def _converter(f, kind):
@@ -176,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         code, msg = 2, exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rewire: error: {msg}", file=sys.stderr)
     except ModuleNotFoundError as exc:  # an optional dependency: which extra brings it
-        code = 2 if extra_for(exc.name or "") else 1
-        print(f"rewire: error: {exc if isinstance(exc, MissingExtra) else missing_line(exc.name)}"
+        missing = exc.name or ""
+        code = 2 if extra_for(missing) else 1
+        print(f"rewire: error: {exc if isinstance(exc, MissingExtra) else missing_line(missing)}"
               if code == 2 else f"rewire: internal error ({exc}); the full traceback is in "
               f"{_crash_file()}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ __all__ = ["atomic_write", "write_json", "write_text", "atomic_torch_save", "rea
            "append_jsonl", "read_jsonl"]
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
     """``write(tmp)`` writes the content to a temporary path that then replaces ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

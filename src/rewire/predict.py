@@ -3,7 +3,9 @@
 From rows that carry graph properties and a measured accuracy: the Pearson correlation of
 each property with accuracy (Table 1), and the R² on a held-out split of three scikit-learn
 regressors predicting accuracy from the properties: Bayesian ridge, random forest, AdaBoost,
-averaged over repeated random splits.
+averaged over repeated random splits; Kendall's tau of a regressor's ranking on held-out
+rows (what a search needs: the order of candidates, not their accuracy); and
+:class:`OnlinePredictor`, refitted on the candidates a search has trained so far.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 from .extras import require
 from .registry import Registry
 
-__all__ = ["REGRESSORS", "pearson_table", "prediction_r2"]
+__all__ = ["REGRESSORS", "pearson_table", "prediction_r2", "prediction_tau",
+           "OnlinePredictor", "kendall_tau"]
 
 REGRESSORS = Registry("regressor")
 
@@ -94,3 +97,98 @@ def prediction_r2(rows: list[dict], features: list[str], target: str = "test_acc
             scores[name].append(float(r2_score(yte, pred)))
     return {name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "first": v[0]}
             for name, v in scores.items()}
+
+
+def kendall_tau(a, b) -> float:
+    """Kendall's tau-b between two sequences (0.0 when either is constant).
+
+    Example:
+        >>> kendall_tau([1, 2, 3, 4], [10, 20, 40, 30])
+        0.6666666666666669
+    """
+    require("scipy", "Kendall's tau")
+    from scipy.stats import kendalltau
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(kendalltau(a, b).statistic)
+
+
+def prediction_tau(rows: list[dict], features: list[str], target: str,
+                   regressor: str = "random-forest", test_fraction: float = 0.3,
+                   repeats: int = 10, seed: int = 0) -> dict[str, float]:
+    """Kendall's tau between predicted and measured ``target`` on held-out rows.
+
+    Args:
+        rows: one dict per measured candidate, holding ``features`` and ``target``.
+        features: the columns the regressor sees.
+        target: the measured column (e.g. ``"fitness"``).
+        regressor: a name in :data:`REGRESSORS`.
+        test_fraction: share of rows held out in each split.
+        repeats: seeded random splits (``seed``, ``seed + 1``, ...).
+
+    Returns:
+        ``{"mean", "std", "first", "r2_mean"}`` over the splits.
+
+    Raises:
+        ValueError: fewer than 10 rows, or missing columns.
+    """
+    require("sklearn", "rewire.predict")
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+
+    if len(rows) < 10:
+        raise ValueError(f"need at least 10 rows to fit and hold out, got {len(rows)}")
+    x, y = _matrix(rows, features, target)
+    taus, r2s = [], []
+    for split in range(seed, seed + repeats):
+        xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, random_state=split)
+        pred = _regressor(regressor, split).fit(xtr, ytr).predict(xte)
+        taus.append(kendall_tau(pred, yte))
+        r2s.append(float(r2_score(yte, pred)))
+    return {"mean": float(np.mean(taus)), "std": float(np.std(taus)), "first": taus[0],
+            "r2_mean": float(np.mean(r2s))}
+
+
+class OnlinePredictor:
+    """A regressor from features to fitness, refitted on the candidates trained so far.
+
+    Args:
+        features: the feature names, in the order rows are read.
+        regressor: a name in :data:`REGRESSORS`.
+        min_rows: below this many trained rows, :attr:`ready` is False and the caller
+            trains instead of predicting.
+        seed: the regressor's random state.
+
+    Example:
+        >>> rows = [{"a": float(i), "b": float(i % 3), "fit": 0.1 * i} for i in range(20)]
+        >>> p = OnlinePredictor(["a", "b"], "bayesian-ridge", min_rows=10).fit(rows, "fit")
+        >>> p.ready, round(float(p.predict([{"a": 30.0, "b": 0.0}])[0]), 1)
+        (True, 3.0)
+    """
+
+    def __init__(self, features: list[str], regressor: str = "random-forest",
+                 min_rows: int = 10, seed: int = 0):
+        self.features, self.name, self.min_rows, self.seed = features, regressor, min_rows, seed
+        self.model = None
+
+    @property
+    def ready(self) -> bool:
+        return self.model is not None
+
+    def fit(self, rows: list[dict], target: str) -> OnlinePredictor:
+        """Refit on ``rows`` (no-op, and not ready, while there are fewer than min_rows)."""
+        if len(rows) < self.min_rows:
+            self.model = None
+            return self
+        x, y = _matrix(rows, self.features, target)
+        self.model = _regressor(self.name, self.seed).fit(x, y)
+        return self
+
+    def predict(self, rows: list[dict]) -> np.ndarray:
+        """Predicted target of each row; ValueError before the first successful fit."""
+        if self.model is None:
+            raise ValueError("the predictor has not been fitted on enough rows yet")
+        x = np.array([[r[f] for f in self.features] for r in rows], dtype=np.float64)
+        return self.model.predict(x)

@@ -71,7 +71,7 @@ def invalid_string(rng: random.Random, foreign_fraction: float = 0.56,
     insertion of a Reber letter) so that the grammar breaks."""
     s = template or reber_string(rng)
     if rng.random() < foreign_fraction:
-        return s.translate(str.maketrans(dict(zip(ALPHABET, rng.sample(FOREIGN, 5)))))
+        return s.translate(str.maketrans(ALPHABET, "".join(rng.sample(FOREIGN, 5))))
     while True:
         inner = list(s[1:-1])
         del inner[rng.randrange(len(inner))]

@@ -18,6 +18,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 __all__ = ["DataError", "FILES", "data_dirs", "fetch", "find_local", "sha256sum"]
 
@@ -200,7 +201,8 @@ def _verify(path: Path, source: Source) -> Path:
         _VERIFIED.add(key)
         return path
     if source.content_sha256 is None:
-        raise DataError(f"{path}: checksum mismatch (expected sha256 {source.sha256[:12]}…); "
+        expected = source.sha256 or ""  # not None here: one of the two checksums is set
+        raise DataError(f"{path}: checksum mismatch (expected sha256 {expected[:12]}…); "
                         f"the file is corrupt or truncated: delete it and retry")
     try:
         got = _content_sha256(path)
@@ -263,7 +265,7 @@ def _download(source: Source, target: Path) -> None:
         archive = default_cache() / "archives" / Path(source.archive).name
         if not archive.is_file():
             _get([source.archive], archive, md5=source.archive_md5)
-        _extract(archive, source.member, target)
+        _extract(archive, cast(str, source.member), target)  # an archive names its member
         return
     _get(list(source.urls), target)
 
@@ -294,11 +296,11 @@ def _extract(archive: Path, member: str, target: Path) -> None:
             shutil.copyfileobj(src, dst)
     else:
         with tarfile.open(archive) as t:
-            src = t.extractfile(member)
-            if src is None:
+            found = t.extractfile(member)
+            if found is None:
                 raise OSError(f"{member} missing from {archive}")
             with open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+                shutil.copyfileobj(found, dst)
     tmp.replace(target)
 
 

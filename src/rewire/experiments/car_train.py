@@ -12,6 +12,7 @@ network is ``OUT/model.pt`` and ``OUT/model.rwt``; every step resumes from its f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -68,7 +69,7 @@ def run_car_train(cfg: CarTrainRun) -> dict:
     data = load_dataset("carracing", cfg.demos, download=False, limit=cfg.limit)
     three = data.num_classes == 3
     classes = read_json(demos_folder(cfg.demos) / "index.json")["classes"]
-    out = Path(cfg.out)
+    out = Path(cast(str, cfg.out))  # --out is required
     run = RunFolder(out, {"experiment": "car-train", **identity(cfg)})
     try:
         first = run_siren(cfg.siren(), out / "round0", data=data)

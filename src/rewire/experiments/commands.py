@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from .. import configs as C
 from .executor import setup_process
@@ -176,7 +177,8 @@ def car_train(cfg: C.CarTrainRun) -> None:
     setup_process()
     run_car_train(cfg)
     _table(cfg.out)
-    print(f"drive it: rewire car drive {Path(cfg.out) / 'model.pt'} --seeds 100 --out DIR")
+    model = Path(cast(str, cfg.out)) / "model.pt"
+    print(f"drive it: rewire car drive {model} --seeds 100 --out DIR")
 
 
 def report(cfg: C.ReportRun) -> None:

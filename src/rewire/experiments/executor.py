@@ -58,14 +58,14 @@ def run_tasks(fn: Callable, tasks: list[dict], workers: int = 1, threads: int | 
     if ray_address:
         return _run_ray(fn, tasks, threads, ray_address, bar, report)
     if workers == 1 or len(tasks) <= 1:
-        results = []
+        results: list = []
         with bar:
             for i, t in enumerate(tasks):
                 results.append(fn(**t))
                 report(i, results[-1])
                 bar.update()
         return results
-    results: list = [None] * len(tasks)
+    results = [None] * len(tasks)
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=setup_process,
                              initargs=(threads,)) as pool, bar:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -45,7 +46,7 @@ LATER_OPTIONS = {"dropout": 0.0, "weight_decay": 0.0}
 
 def run_freenet(cfg: FreeNetRun, out=None, progress: bool = True) -> dict:
     """Train FreeNet(k) by FreeEvolve and the matched FCNN; returns the results record."""
-    out = Path(out or cfg.out)
+    out = Path(out or cast(str, cfg.out))  # --out is required
     run = RunFolder(out, {"experiment": "freenet", **identity(cfg)}, LATER_OPTIONS)
     if run.file("results.json").is_file():
         return json.loads(run.file("results.json").read_text())

@@ -11,7 +11,10 @@ k neurons into 1, 2, ... layers. The result is the mean squared error of each on
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -111,9 +114,9 @@ def polynomial_check(k: int = 6, steps: int = 3000, seeds: int = 3, points: int 
     can only match or improve on that layered net: the extra edges are what the FreeNet adds.
     """
     x, y = polynomial_target(k, points)
-    makers = {"freenet": lambda: FreeNet(1, k, 1)}
+    makers: dict[str, Callable[[], nn.Module]] = {"freenet": lambda: FreeNet(1, k, 1)}
     for widths in layer_splits(k):
-        makers["layered " + "-".join(map(str, widths))] = lambda w=widths: layered_net(w)
+        makers["layered " + "-".join(map(str, widths))] = partial(layered_net, widths)
     best: dict[str, float] = {}
     fits: dict[str, np.ndarray] = {}
     models: dict[str, nn.Module] = {}
@@ -125,8 +128,8 @@ def polynomial_check(k: int = 6, steps: int = 3000, seeds: int = 3, points: int 
             if mse < best.get(name, math.inf):
                 best[name], models[name] = mse, m
     layered = {n: v for n, v in best.items() if n != "freenet"}
-    best_layered = min(layered, key=layered.get)
-    warm = embed_layered(models[best_layered])
+    best_layered = min(layered, key=layered.__getitem__)
+    warm = embed_layered(cast(nn.Sequential, models[best_layered]))
     best["freenet warm"] = fit_regression(warm, x, y, steps, lr=1e-3)
     models["freenet warm"] = warm
     with torch.no_grad():

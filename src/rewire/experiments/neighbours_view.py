@@ -10,6 +10,7 @@ not selection.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ def run_neighbours(cfg: NeighboursRun, embeddings=("tsne", "lle", "isomap")) -> 
     """Score ``cfg.count`` first neighbours per layer into ``cfg.out``; returns the summary."""
     data = load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download)
     model = load_start_model(cfg.model, data.input_shape, data.num_classes)
-    run = RunFolder(cfg.out, {"experiment": "neighbours", **identity(cfg)})
+    run = RunFolder(cast(str, cfg.out), {"experiment": "neighbours", **identity(cfg)})
     count, split, seed = cfg.count, cfg.split, cfg.seed
     wiring = read_ternary(model)
     part = getattr(data, split)

@@ -132,7 +132,8 @@ def rnn_table(rows: list[dict]) -> str:
              "layer, mean over seeds.", "",
              "| data | cell | target | " + " | ".join(f"{a:.0%}" for a in amounts) + " |",
              "|---|---|---|" + "---:|" * len(amounts)]
-    groups = defaultdict(lambda: defaultdict(list))
+    groups: defaultdict[tuple, defaultdict[float, list[tuple[float, float]]]] = defaultdict(
+        lambda: defaultdict(list))
     for r in rows:
         groups[(r["dataset"], r["cell"], r["target"])][round(r["amount"], 2)].append(
             (r["test_accuracy_before"] * 100, r["test_accuracy_after"] * 100))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ from ..sparse import (
     ternarize,
     write_wiring,
 )
-from ..sparse.masks import prunable_weights
+from ..sparse.masks import param_list, prunable_weights
 from ..train import evaluate, fit
 
 __all__ = ["SenseRun", "run_sense_experiment", "load_start_model", "SEARCHABLE"]
@@ -78,7 +79,7 @@ def run_sense_experiment(cfg: SenseRun, out=None, progress: bool = True, note=pr
                             device=cfg.device)  # validates before any work
     check_device(cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
-    out = Path(out or cfg.out)
+    out = Path(out or cast(str, cfg.out))  # --out is required
     if cfg.init != "psiren":
         model, init = _start(cfg, data, out, progress)
         wiring = read_ternary(model)
@@ -149,7 +150,7 @@ def _backprop_baseline(cfg: SenseRun, start_model, data, run) -> dict:
     write_wiring(model, read_ternary(start_model))
     with torch.no_grad():
         for module, pname in prunable_weights(model).values():
-            module.parametrizations[pname].original.mul_(0.01)
+            param_list(module, pname).original.mul_(0.01)
     history = fit(model, data.train, data.val, epochs=cfg.backprop_epochs, seed=cfg.seed,
                   keep_best=True, stage="backprop", checkpoint=run.file("backprop.pt"),
                   progress=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
+from typing import cast
 
-from ..configs import SirenConfig
+from ..configs import SirenConfig, SirenRun
 from ..data import Splits, load_dataset
 from ..files import atomic_torch_save, read_json, read_jsonl
 from ..progress import say
@@ -26,7 +27,8 @@ def run_siren(cfg: SirenConfig, out=None, data: Splits | None = None,
               dense_checkpoint=None, progress: bool = True) -> dict:
     """Run p-SIREN into ``out`` (default ``cfg.out``); returns ``results.json``'s record.
     A finished run is read back, not re-run."""
-    out = Path(out or cfg.out)
+    # without ``out``, cfg is a SirenRun (a SirenConfig with its required --out)
+    out = Path(out or cast(str, cast(SirenRun, cfg).out))
     data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download,
                                 limit=cfg.limit)  # a data error leaves no folder behind
     config = {f.name: getattr(cfg, f.name) for f in fields(SirenConfig)}

@@ -8,6 +8,7 @@ on which both are silent). They are accumulated batch by batch, so S is never he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 
@@ -32,14 +33,15 @@ def coactivation(model, x: torch.Tensor, batch_size: int = 4096) -> Coactivation
     """Stream ``x`` through ``model.activations`` and accumulate NCAM and NCIM."""
     was_training = model.training
     model.eval()
-    on = off = None
+    on: torch.Tensor | None = None
+    off: torch.Tensor | None = None
     for i in range(0, len(x), batch_size):
         s = (model.activations(x[i : i + batch_size]) > 0).to(torch.float64)
         a, b = s.T @ s, (1.0 - s).T @ (1.0 - s)
-        on, off = (a, b) if on is None else (on + a, off + b)
+        on, off = (a, b) if on is None or off is None else (on + a, off + b)
     model.train(was_training)
-    n = len(x)
-    return CoactivationStats(on / n, off / n, n)
+    n = len(x)  # x is not empty: on and off are tensors
+    return CoactivationStats(cast(torch.Tensor, on) / n, cast(torch.Tensor, off) / n, n)
 
 
 def graph_update(graph: torch.Tensor, stats: CoactivationStats, epsilon: float):

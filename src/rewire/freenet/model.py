@@ -64,6 +64,8 @@ class FreeNet(nn.Module):
         45
     """
 
+    graph: torch.Tensor
+
     def __init__(self, in_features: int, k: int, num_classes: int,
                  graph: torch.Tensor | None = None, dropout: float = 0.0):
         super().__init__()

@@ -9,6 +9,7 @@ source (the paper's recursion ``ind(v) = max(ind(s) for s -> v, default -1) + 1`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -18,7 +19,10 @@ from ..extras import require
 from ..sparse.masks import prunable_weights
 from .levels import level_index, topological_levels
 
-nx = require("networkx", "rewire.graphs")
+if TYPE_CHECKING:
+    import networkx as nx
+else:
+    nx = require("networkx", "rewire.graphs")
 
 __all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of", "DagLayout",
            "dag_layout"]
@@ -90,7 +94,7 @@ def model_to_graph(model: nn.Module) -> nx.DiGraph:
         live = _live(w)
         out_units, in_units = live.shape
         if "weight_ih" in name:  # gates stacked along dim 0
-            module = prunable_weights(model)[name][0]
+            module = cast(nn.RNNBase, prunable_weights(model)[name][0])
             gates = out_units // module.hidden_size
             live = live.view(gates, module.hidden_size, in_units).any(0)
             out_units = module.hidden_size

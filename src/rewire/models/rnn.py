@@ -14,7 +14,7 @@ never reaches the output.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
@@ -63,6 +63,8 @@ class ReberRNN(nn.Module):
 
 
 class GraphRNN(nn.Module):
+    output_index: torch.Tensor
+
     def __init__(self, dag: nx.DiGraph, cell: str = "lstm", embed: int = 16,
                  num_classes: int = 2, vocab: int = 128, inputs=None, outputs=None):
         super().__init__()
@@ -79,7 +81,8 @@ class GraphRNN(nn.Module):
         for li, (name, mask) in enumerate(zip(names, layout.masks)):
             if li == 0:
                 mask = mask.expand(-1, embed)
-            gates = self.layers[li].weight_ih_l0.shape[0] // len(self.groups[li])
+            w_ih = cast(torch.Tensor, self.layers[li].weight_ih_l0)
+            gates = w_ih.shape[0] // len(self.groups[li])
             set_mask(self, name, mask.repeat(gates, 1))  # the gates share the mask
         self.register_buffer("output_index", torch.tensor(layout.outputs))
         self.head = nn.Linear(len(layout.outputs), num_classes)
@@ -87,7 +90,7 @@ class GraphRNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, last = _trim(x)
         inp = self.embedding(x)
-        outs = []
+        outs: list[torch.Tensor] = []
         for li, layer in enumerate(self.layers):
             out, _ = layer(inp if li == 0 else torch.cat(outs, 2))
             outs.append(out)
@@ -98,6 +101,8 @@ class GraphRNN(nn.Module):
 class GraphNet(nn.Module):
     """The feed-forward version (deepstruct Fig 6b): a DAG as a sparse MLP with skip-layer
     connections, one neuron per node, masked Linear layers, the output layer on the sinks."""
+
+    output_index: torch.Tensor
 
     def __init__(self, dag: nx.DiGraph, in_features: int, num_classes: int,
                  activation: type[nn.Module] = nn.ReLU, inputs=None, outputs=None):
@@ -119,7 +124,7 @@ class GraphNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
-        outs = []
+        outs: list[torch.Tensor] = []
         for li, layer in enumerate(self.layers):
             outs.append(self.act(layer(x if li == 0 else torch.cat(outs, 1))))
         return self.head(torch.cat(outs, 1)[:, self.output_index])

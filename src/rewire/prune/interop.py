@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils import prune as torch_prune
 
-from ..sparse.masks import get_mask, masks, prunable_weights, set_mask, sparsify
+from ..sparse.masks import get_mask, masks, param_list, prunable_weights, set_mask, sparsify
 from ..sparse.ternary import Ternary
 
 __all__ = ["from_torch_prune", "to_torch_prune"]
@@ -50,7 +50,7 @@ def from_torch_prune(model: nn.Module) -> nn.Module:
         torch_prune.remove(module, name)  # leaves name = orig * mask, a plain parameter
         sparsify(model, [layer])
         with torch.no_grad():
-            module.parametrizations[name].original.copy_(original)
+            param_list(module, name).original.copy_(original)
         set_mask(model, layer, mask)
     return model
 
@@ -70,7 +70,7 @@ def to_torch_prune(model: nn.Module) -> nn.Module:
     """
     table = prunable_weights(model)
     ternary = [n for n in masks(model) if any(
-        isinstance(f, Ternary) for f in table[n][0].parametrizations[table[n][1]])]
+        isinstance(f, Ternary) for f in param_list(*table[n]))]
     if ternary:
         raise ValueError(f"to_torch_prune: ternary layers {', '.join(ternary)}; torch.nn.utils."
                          f"prune holds masks only (rewire.sparse.bake(model) gives plain weights)")

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from ..registry import Registry
-from ..sparse.masks import get_mask, prunable_weights, sparsify
+from ..sparse.masks import get_mask, param_list, prunable_weights, sparsify
 from ..sparse.ternary import Ternary
 
 __all__ = ["PruningMethod", "Magnitude", "LayerScaledMagnitude", "RandomScores",
@@ -46,10 +47,10 @@ def _magnitude_weight(module: nn.Module, pname: str) -> torch.Tensor:
     """The weight magnitude pruning ranks: the effective (masked) weight, but before the sign
     step of a ternary layer, whose effective weights are all -1 / +1 and would rank by
     position only; there the latent weight (``original * mask``) is ranked."""
-    if not (hasattr(module, "parametrizations") and pname in module.parametrizations):
+    if not parametrize.is_parametrized(module, pname):
         return getattr(module, pname).detach()
-    w = module.parametrizations[pname].original.detach()
-    for f in module.parametrizations[pname]:
+    w = param_list(module, pname).original.detach()
+    for f in param_list(module, pname):
         if not isinstance(f, Ternary):
             w = f(w)
     return w
@@ -126,8 +127,8 @@ class OptimalBrainDamage(PruningMethod):
 
 def _original(module: nn.Module, pname: str) -> torch.Tensor:
     """The trainable tensor behind a (possibly parametrized) weight."""
-    if hasattr(module, "parametrizations") and pname in module.parametrizations:
-        return module.parametrizations[pname].original
+    if parametrize.is_parametrized(module, pname):
+        return param_list(module, pname).original
     return getattr(module, pname)
 
 
@@ -217,7 +218,7 @@ METHODS.register("magnitude-distributed", lambda seed, data: (LayerScaledMagnitu
 
 
 @METHODS.register("obd")
-def _obd(seed: int, data):
+def _obd(seed: int, data: tuple[torch.Tensor, torch.Tensor] | None):
     if data is None:
         raise ValueError("obd needs data=(x, y) to estimate the Hessian diagonal")
     return OptimalBrainDamage(*data, seed=seed), "global"

@@ -15,11 +15,12 @@ validation split; test accuracy is only reported.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch import nn
 
-from ..configs import PRESETS, SirenConfig
+from ..configs import PRESETS, SirenConfig, TrainOptions
 from ..data import Splits, load_dataset
 from ..models import create_model
 from ..progress import say
@@ -35,6 +36,11 @@ def _accuracies(model, data: Splits, device: str) -> dict[str, float]:
             "test_accuracy": evaluate(model, data.test, device=device)["accuracy"]}
 
 
+def _epochs(cfg: TrainOptions) -> tuple[int, ...]:
+    """``cfg.epochs``: never None once the config is checked (its preset fills it in)."""
+    return cast("tuple[int, ...]", cfg.epochs)
+
+
 def _build(cfg: SirenConfig, data: Splits):
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, data.input_shape, data.num_classes, **cfg.model_options)
@@ -46,7 +52,7 @@ def train_dense(cfg: SirenConfig, checkpoint, data: Splits | None = None, log=No
     """Step 1 alone: train the dense network into ``checkpoint`` (resumable); returns it."""
     data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
     model = _build(cfg, data)
-    fit(model, data.train, data.val, epochs=cfg.epochs[0], lr=cfg.lr, keep_best=True,
+    fit(model, data.train, data.val, epochs=_epochs(cfg)[0], lr=cfg.lr, keep_best=True,
         stage="dense", checkpoint=checkpoint, batch_size=cfg.batch_size, seed=cfg.seed,
         log=log, progress=progress, device=cfg.device)
     return model
@@ -75,10 +81,10 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
         (True, 0.5)
     """
     data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
-    _, n2, n3, n4 = cfg.epochs
+    _, n2, n3, n4 = _epochs(cfg)
     ckpt = (lambda name: Path(workdir) / name) if workdir is not None else (lambda name: None)
-    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, log=log, progress=progress,
-                  device=cfg.device)
+    common: dict[str, Any] = dict(batch_size=cfg.batch_size, seed=cfg.seed, log=log,
+                                  progress=progress, device=cfg.device)
     steps: dict[str, dict] = {}
 
     def report(name: str) -> None:
@@ -101,7 +107,7 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
     report("finetuned")
     ternarize(model)
     report("ternarized")
-    fit(model, data.train, data.val, epochs=n4, lr=cfg.ternary_lr, keep_best=True,
+    fit(model, data.train, data.val, epochs=n4, lr=cast(float, cfg.ternary_lr), keep_best=True,
         stage="ternary", checkpoint=ckpt("step4_ternary.pt"), **common)
     report("ternary")
     assert is_ternary(model)
@@ -111,6 +117,6 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
         "experiment": "psiren", "dataset": cfg.dataset, "seed": cfg.seed,
         "target_sparsity": cfg.sparsity, "sparsity": final["sparsity"],
         "test_accuracy": final["test_accuracy"], "val_accuracy": final["val_accuracy"],
-        "steps": steps, "layers": sparsity_report(model), "epochs": list(cfg.epochs),
+        "steps": steps, "layers": sparsity_report(model), "epochs": list(_epochs(cfg)),
         **({"data_note": data.note} if data.note else {}),
     }

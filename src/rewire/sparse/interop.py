@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..extras import require
-from .masks import Mask, masks, prunable_weights, set_mask, sparsify
+from .masks import Mask, masks, param_list, prunable_weights, set_mask, sparsify
 from .ternary import Ternary
 
 __all__ = ["bake", "save_safetensors", "load_safetensors", "MASK_PREFIX"]
@@ -30,7 +30,7 @@ MASK_PREFIX = "rewire_mask."
 
 def _has(module: nn.Module, pname: str, kind: type | tuple[type, ...]) -> bool:
     return parametrize.is_parametrized(module, pname) and any(
-        isinstance(p, kind) for p in module.parametrizations[pname])
+        isinstance(p, kind) for p in param_list(module, pname))
 
 
 def bake(model: nn.Module) -> nn.Module:

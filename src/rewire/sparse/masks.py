@@ -12,12 +12,14 @@ value it has by then.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
 __all__ = ["Mask", "prunable_weights", "sparsify", "is_sparse", "masks", "get_mask", "set_mask",
-           "layer_param"]
+           "layer_param", "param_list"]
 
 _RECURRENT = (nn.RNN, nn.LSTM, nn.GRU)
 _LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -25,6 +27,8 @@ _LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 class Mask(nn.Module):
     """Parametrization ``w -> w * mask`` with the mask kept as a buffer (saved in state_dict)."""
+
+    mask: torch.Tensor
 
     def __init__(self, mask: torch.Tensor):
         super().__init__()
@@ -49,9 +53,19 @@ def prunable_weights(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
     return out
 
 
+def _parametrizations(module: nn.Module) -> nn.ModuleDict:
+    # torch types a module attribute as ``Tensor | Module``; this one is a ModuleDict
+    return cast(nn.ModuleDict, module.parametrizations)
+
+
+def param_list(module: nn.Module, pname: str) -> parametrize.ParametrizationList:
+    """``module.parametrizations[pname]`` (its ``original`` and parametrizations), typed."""
+    return cast(parametrize.ParametrizationList, _parametrizations(module)[pname])
+
+
 def _param_names(module: nn.Module) -> list[str]:
     if parametrize.is_parametrized(module):
-        return [*module.parametrizations.keys(),
+        return [*_parametrizations(module).keys(),
                 *(n for n, _ in module.named_parameters(recurse=False))]
     return [n for n, _ in module.named_parameters(recurse=False)]
 
@@ -66,7 +80,7 @@ def layer_param(model: nn.Module, layer: str) -> tuple[nn.Module, str]:
 
 def _mask_of(module: nn.Module, pname: str) -> Mask | None:
     if parametrize.is_parametrized(module, pname):
-        for p in module.parametrizations[pname]:
+        for p in param_list(module, pname):
             if isinstance(p, Mask):
                 return p
     return None
@@ -103,7 +117,7 @@ def is_sparse(model: nn.Module) -> bool:
 
 def masks(model: nn.Module) -> dict[str, torch.Tensor]:
     """Layer name -> boolean mask, for every masked layer."""
-    out = {}
+    out: dict[str, torch.Tensor] = {}
     for name, (module, pname) in prunable_weights(model).items():
         mask = _mask_of(module, pname)
         if mask is not None:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from .masks import Mask, prunable_weights, sparsify
+from .masks import Mask, param_list, prunable_weights, sparsify
 
 __all__ = ["Ternary", "ternarize", "is_ternary"]
 
@@ -26,7 +26,7 @@ class Ternary(nn.Module):
 
 def _has_ternary(module: nn.Module, pname: str) -> bool:
     return parametrize.is_parametrized(module, pname) and any(
-        isinstance(p, Ternary) for p in module.parametrizations[pname]
+        isinstance(p, Ternary) for p in param_list(module, pname)
     )
 
 
@@ -35,7 +35,7 @@ def ternarize(model: nn.Module) -> nn.Module:
     sparsify(model)
     for module, pname in prunable_weights(model).values():
         if not _has_ternary(module, pname):
-            assert isinstance(module.parametrizations[pname][0], Mask)
+            assert isinstance(param_list(module, pname)[0], Mask)
             parametrize.register_parametrization(module, pname, Ternary())
     return model
 

@@ -6,10 +6,12 @@ the space of them, a pruning method edits one, the graph view reads one.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
-from .masks import prunable_weights, sparsify
+from .masks import Mask, param_list, prunable_weights, sparsify
 from .report import sign_counts
 
 __all__ = ["Wiring", "read_wiring", "write_wiring", "random_wiring"]
@@ -54,13 +56,13 @@ def write_wiring(model: nn.Module, wiring: Wiring) -> nn.Module:
     with torch.no_grad():
         for name, w in wiring.items():
             module, pname = layers[name]
-            param = module.parametrizations[pname]
+            param = param_list(module, pname)
             if w.shape != param.original.shape:
                 raise ValueError(f"wiring for {name!r} has shape {tuple(w.shape)}, "
                                  f"expected {tuple(param.original.shape)}")
             if w.abs().max() > 1:
                 raise ValueError(f"wiring for {name!r} has values outside {{-1, 0, 1}}")
-            param[0].mask.copy_(w != 0)
+            cast(Mask, param[0]).mask.copy_(w != 0)
             param.original.copy_(w.to(param.original.dtype))
     return model
 

@@ -15,9 +15,9 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -193,11 +193,10 @@ def fit(
         model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(optimizer, params, lr, weight_decay)
-    in_memory = isinstance(train, Split)
-    if in_memory and dev is not None and dev.type != "cpu":
+    if isinstance(train, Split) and dev is not None and dev.type != "cpu":
         train = Split(train.x.to(dev), train.y.to(dev))  # one copy, then index on the device
-    steps_per_epoch = (math.ceil(len(train) / batch_size) if in_memory
-                       else len(train))  # type: ignore[arg-type]
+    steps_per_epoch = (math.ceil(len(train) / batch_size) if isinstance(train, Split)
+                       else len(cast(Sized, train)))
     total = epochs * steps_per_epoch
     history: list[dict] = []
     best_acc, best_state, start = -1.0, None, 0
@@ -217,17 +216,7 @@ def fit(
             break
         t0 = time.time()
         model.train()
-        gen = torch.Generator().manual_seed(derive(seed, "epoch", epoch))
-        if in_memory:
-            perm = torch.randperm(len(train), generator=gen).to(train.x.device)
-            batches: Iterable[Any] = (
-                (train.x[idx], train.y[idx])
-                for idx in (perm[b * batch_size : (b + 1) * batch_size]
-                            for b in range(steps_per_epoch)))
-        else:
-            if isinstance(getattr(train, "generator", None), torch.Generator):
-                train.generator.manual_seed(derive(seed, "loader", epoch))  # type: ignore
-            batches = train
+        batches = _epoch_batches(train, batch_size, seed, epoch)
         aug_gen = torch.Generator().manual_seed(derive(seed, "augment", epoch))
         loss_sum = correct = seen = 0.0
         bar = Progress(steps_per_epoch, f"{stage} epoch {epoch + 1}/{epochs} step",
@@ -276,6 +265,19 @@ def fit(
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _epoch_batches(train: Data, batch_size: int, seed: int, epoch: int) -> Iterable[Any]:
+    """The batches of one epoch: a split by a permutation seeded by ``(seed, epoch)``; a
+    loader as it comes, its own generator (when it has one) re-seeded the same way."""
+    if isinstance(train, Split):
+        gen = torch.Generator().manual_seed(derive(seed, "epoch", epoch))
+        perm = torch.randperm(len(train), generator=gen).to(train.x.device)
+        return ((train.x[idx], train.y[idx]) for idx in perm.split(batch_size))
+    loader_gen = getattr(train, "generator", None)
+    if isinstance(loader_gen, torch.Generator):
+        loader_gen.manual_seed(derive(seed, "loader", epoch))
+    return train
 
 
 def _stale_epochs(history: list[dict]) -> int:

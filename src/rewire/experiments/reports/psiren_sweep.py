@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from ...files import read_json, write_text
 from ..psiren_sweep import by_sparsity, markdown_table, plot_sweep
@@ -12,7 +13,7 @@ NETS = {"aann-mnist-cnn": "The AANN MNIST CNN", "car-cnn": "The AANN car CNN (`c
 
 
 def _driving(t: dict, cfg: dict) -> str:
-    r90 = t.get(0.9) or t.get(0.89)
+    r90 = cast(dict, t.get(0.9) or t.get(0.89))  # the sweep has one of the two levels
     best = max((r for r in t.values() if "mean_return" in r), key=lambda r: r["mean_return"])
     limit = cfg.get("limit")
     data = (f" The networks learned from {limit} training frames (a fixed random subset of the "
@@ -37,7 +38,7 @@ def render(folder: Path, spec: dict) -> str:
     d, p = s["dataset"], paper(spec["paper"])
     t = {round(r["sparsity"], 2): r for r in by_sparsity(s["rows"])}
     seeds = sorted({r["seed"] for r in s["rows"]})
-    r90 = t.get(0.89) or t.get(0.9)
+    r90 = cast(dict, t.get(0.89) or t.get(0.9))  # the sweep has one of the two levels
     headline = (f"At 89% sparsity: {r90['mean'] * 100:.2f} ± {r90['std'] * 100:.2f}% test "
                 f"(min {r90['min'] * 100:.2f}) over {r90['seeds']} seeds; at 95%: "
                 f"{t[0.95]['mean'] * 100:.2f} ± {t[0.95]['std'] * 100:.2f}%; dense float: "
