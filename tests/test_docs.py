@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("sparse", "prune", "train", "data", "models", "graphs", "search", "freenet",
+PACKAGES = ("sparse", "prune", "train", "data", "models", "graphs", "search", "freenet", "nas",
             "predict", "siren")
 
 

@@ -10,10 +10,10 @@ import networkx as nx
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "rewire"
 LIBRARY = ("sparse", "prune", "train", "data", "models", "graphs", "search", "freenet",
-           "predict", "siren", "car")
+           "predict", "siren", "car", "nas")
 # the order the packages may import in: each only from those before it
 ORDER = ["extras", "files", "seeds", "progress", "registry", "configs", "runs", "data",
-         "sparse", "graphs", "models", "prune", "train", "predict", "search", "freenet",
+         "sparse", "graphs", "models", "prune", "train", "predict", "nas", "search", "freenet",
          "siren", "car", "experiments", "cli"]
 
 

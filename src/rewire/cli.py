@@ -31,7 +31,9 @@ COMMANDS = {"siren": C.SirenRun, "sweep": C.SweepRun, "sense": C.SenseRun,
             "prune-ffn": C.PruneFFNConfig, "prune-rnn": C.PruneRNNConfig,
             "priors": C.PriorsConfig, "predict": C.PredictRun, "report": C.ReportRun,
             "car expert": C.CarExpertRun, "car record": C.CarRecordRun,
-            "car drive": C.CarDriveRun, "car train": C.CarTrainRun}  # "group leaf"
+            "car drive": C.CarDriveRun, "car train": C.CarTrainRun,
+            "nas search": C.NasSearchRun, "nas train": C.NasTrainRun,
+            "nas draw": C.NasDrawRun}  # "group leaf"
 USER_ERRORS = (ValueError, LookupError, OSError, EOFError)
 
 

@@ -475,6 +475,90 @@ class PriorsConfig(DataDir, Workers, Output):
             raise ValueError(f"--nodes must be a range lo,hi with lo <= hi, got {self.nodes}")
 
 
+# --- genetic architecture search (deepstruct 4.4) ------------------------------------------
+
+NAS_DATASETS = tuple(d for d in IMAGE_DATASETS if d != "carracing")
+
+
+@dataclass(kw_only=True)
+class NasRecipe(Config):
+    """How candidates are trained (the long retrain has its own epochs)."""
+    epochs: int = option(3, "epochs of each candidate's training", low=1)
+    train_images: int = option(4500, "training images per candidate (0: all)", low=0)
+    batch_size: int = option(128, "training batch size", low=1)
+    lr: float = option(0.05, "peak learning rate of the one-cycle schedule (SGD, momentum "
+                       "0.9)", low=1e-12)
+    weight_decay: float = option(5e-4, "L2 penalty", low=0.0)
+    label_smoothing: float = option(0.1, "label smoothing", low=0.0, high=1.0)
+    pad: int = option(4, "random translations up to this many pixels (0: none)", low=0)
+    flip: bool = option(True, "random left-right flips")
+    device: str = option("cpu", "where candidates train: cpu or cuda[:N]", runtime=True)
+
+
+@dataclass(kw_only=True)
+class NasSearchRun(NasRecipe, DataDir, Workers, Output):
+    """rewire nas search: genetic against random architecture search, with and without
+    structural performance prediction (deepstruct section 4.4)."""
+    dataset: str = option("cifar10", "data set", choices=NAS_DATASETS)
+    strategies: list[str] = option(["genetic", "random"], "searches", choices=("genetic",
+                                   "random"), low=1)
+    estimations: list[float] = option([0.0, 0.5], "shares of each generation predicted "
+                                      "instead of trained, one search per value (paper: "
+                                      "0.5)", low=0.0, high=1.0)
+    seeds: list[int] = option([0, 1, 2], "search seeds", low=0)
+    population: int = option(30, "individuals per generation (paper: 30)", low=2)
+    candidates: int = option(120, "candidates per search, trained or predicted", low=2)
+    mutation: float = option(0.5, "mutation probability (paper: 0.5)", low=0.0)
+    crossover: float = option(0.5, "crossover probability (paper: 0)", low=0.0)
+    removal: float = option(0.1, "share of the population replaced by random genotypes "
+                            "each generation (paper: 0.1)", low=0.0)
+    selection: str = option("tournament", "parent selection", choices=("tournament", "rank"))
+    min_trained: int = option(20, "trained candidates before the predictor is used", low=2)
+    predictor: str = option("random-forest", "regressor of the structural predictor",
+                            choices=("random-forest", "bayesian-ridge", "adaboost"))
+    depth: tuple[int, int] = option((6, 12), "depth bounds of the genetic search (paper)",
+                                    low=3, metavar="LO,HI")
+    random_depth: tuple[int, int] = option((10, 36), "depth bounds of the random search "
+                                           "(paper)", low=3, metavar="LO,HI")
+    retrain_epochs: int = option(30, "epochs of the winner's retraining on all training "
+                                 "images", low=0)
+    retrain_seeds: list[int] = option([0, 1], "seeds of the winner's retrainings", low=0)
+
+    def check(self) -> None:
+        super().check()
+        for name in ("mutation", "crossover", "removal"):
+            if getattr(self, name) > 1.0:
+                raise ValueError(f"--{name} must be a probability in [0, 1]")
+        for name in ("depth", "random_depth"):
+            v = typing.cast("tuple[int, int]", tuple(getattr(self, name)))
+            if len(v) != 2 or v[0] > v[1]:
+                raise ValueError(f"--{name.replace('_', '-')} must be lo,hi with lo <= hi, "
+                                 f"got {getattr(self, name)}")
+            setattr(self, name, v)
+        if self.candidates < self.population:
+            raise ValueError(f"--candidates ({self.candidates}) must be at least "
+                             f"--population ({self.population})")
+
+
+@dataclass(kw_only=True)
+class NasTrainRun(NasRecipe, DataDir, Output):
+    """rewire nas train: train a genotype file (JSON) on all training images and test it."""
+    genotype: str = option(help="a genotype file (JSON; rewire nas search writes "
+                           "best_genotype.json)", positional=True)
+    dataset: str = option("cifar10", "data set", choices=NAS_DATASETS)
+    epochs: int = option(30, "training epochs", low=1)
+    train_images: int = option(0, "training images (0: all)", low=0)
+    seed: int = option(0, "random seed (initial weights, batch order, augmentation)", low=0)
+
+
+@dataclass(kw_only=True)
+class NasDrawRun(Output):
+    """rewire nas draw: draw a genotype file as a picture (genotype.png) with its counts."""
+    genotype: str = option(help="a genotype file (JSON)", positional=True)
+    dataset: str = option("cifar10", "the data set whose image shape it is built for",
+                          choices=NAS_DATASETS)
+
+
 # --- CarRacing -----------------------------------------------------------------------------
 
 

@@ -181,6 +181,42 @@ def car_train(cfg: C.CarTrainRun) -> None:
     print(f"drive it: rewire car drive {model} --seeds 100 --out DIR")
 
 
+def nas_search(cfg: C.NasSearchRun) -> None:
+    from .nas_run import run_nas_search
+
+    setup_process()
+    s = run_nas_search(cfg)
+    for row in s["searches"]:
+        est = f", {row['estimation']:.0%} predicted" if row["estimation"] else ""
+        print(f"{row['strategy']}{est}: best validation {row['best_val']:.4f}, its test "
+              f"{row['best_test']:.4f} (mean of {row['seeds']} seeds), "
+              f"{row['trainings']:.0f} trainings")
+    if "tau_features" in s:
+        print(f"Kendall tau on held-out candidates: graph features {s['tau_features']:.3f} "
+              f"± {s['tau_features_std']:.3f}, parameters + MACs {s['tau_params']:.3f} "
+              f"± {s['tau_params_std']:.3f}")
+    if "best_retrained_test_accuracy" in s:
+        print(f"best genotype ({cfg.out}/best_genotype.json) retrained: test "
+              + ", ".join(f"{r['test_accuracy']:.4f}" for r in s["retrains"]))
+
+
+def nas_train(cfg: C.NasTrainRun) -> None:
+    from .nas_run import run_nas_train
+
+    setup_process()
+    r = run_nas_train(cfg)
+    print(f"{cfg.genotype}: validation {r['val_accuracy']:.4f}, test {r['test_accuracy']:.4f}"
+          f" after {cfg.epochs} epochs ({r['seconds']:.0f} s, {r['params']} parameters)")
+
+
+def nas_draw(cfg: C.NasDrawRun) -> None:
+    from .nas_run import run_nas_draw
+
+    r = run_nas_draw(cfg)
+    print(f"{cfg.out}/genotype.png: depth {r['depth']}, {r['vertices']} vertices, "
+          f"{r['params']} parameters, {r['flops']} multiply-accumulates")
+
+
 def report(cfg: C.ReportRun) -> None:
     from ..sparse import format_report, packed_report, sparsity_report
 
