@@ -117,6 +117,17 @@ BAD = [
      "reach the evaluation seeds"),
     (["car", "train", "{in}", "--epochs", "1,2", "--out", O], "four numbers"),
     (["car", "train", "--out", O], "required"),
+    (["nas", "search", "--population", "10", "--candidates", "5", "--out", O],
+     "must be at least --population"),
+    (["nas", "search", "--depth", "9,6", "--out", O], "lo <= hi"),
+    (["nas", "search", "--strategies", "annealing", "--out", O], "unknown value 'annealing'"),
+    (["nas", "search", "--mutation", "1.5", "--out", O], "probability"),
+    (["nas", "search", "--dataset", "carracing", "--out", O], "unknown value 'carracing'"),
+    (["nas", "train", "{in}/missing.json", "--out", O], "no such"),
+    (["nas", "train", "{in}/broken.json", "--out", O], "json"),
+    (["nas", "train", "{in}/list.json", "--out", O], "genotype"),
+    (["nas", "draw", "{in}/unknown.json", "--out", O], "genotype"),
+    (["nas", "train", "{in}/a-file", "--out", O], "json"),
 ]
 
 

@@ -335,11 +335,13 @@ def load(path: str | os.PathLike, in_shape: Iterable[int] = IN_SHAPE) -> Genotyp
     """Read a genotype written by :func:`save` (checked for ``in_shape``).
 
     Raises:
-        ValueError: not valid JSON, or :func:`from_json` refuses it.
+        ValueError: no such file, not valid JSON, or :func:`from_json` refuses it.
     """
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such genotype file")
     try:
         obj = read_json(path)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise ValueError(f"{path}: not a genotype file")

@@ -21,7 +21,7 @@ __all__ = ["render", "write_report", "paper", "KINDS"]
 
 KINDS = ("sense", "neighbours", "psiren_sweep", "psiren_single", "freenet_theorem",
          "freenet_table", "sense_psiren", "priors",
-         "prune_rnn", "prune_ffn", "car_expert", "car_train")
+         "prune_rnn", "prune_ffn", "car_expert", "car_train", "nas")
 
 
 @cache

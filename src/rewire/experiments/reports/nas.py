@@ -1,0 +1,146 @@
+"""README of a ``rewire nas search`` results folder (deepstruct section 4.4): genetic against
+random search, with and without structural performance prediction, and the winner retrained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...files import read_json
+from . import paper
+
+
+def plots(folder: Path, spec: dict) -> None:
+    from ..nas_plots import plot_fitness, plot_predictor
+
+    res = read_json(folder / "results.json")
+    plot_fitness(res["rows"], folder / "fitness.png", res["dataset"])
+    plot_predictor(res["summary"], folder / "predictor.png", res["dataset"])
+
+
+def _searches(s: dict) -> str:
+    lines = ["| search | seeds | candidates per search | trainings per search (mean) | best "
+             "validation % (mean) | its test % (mean ± std over seeds) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for t in s["searches"]:
+        name = t["strategy"] + (f", {t['estimation']:.0%} predicted" if t["estimation"] else "")
+        lines.append(f"| {name} | {t['seeds']} | {t['candidates']} | {t['trainings']:.1f} | "
+                     f"{100 * t['best_val']:.2f} | {100 * t['best_test']:.2f} ± "
+                     f"{100 * t['best_test_std']:.2f} |")
+    return "\n".join(lines)
+
+
+def _online(s: dict) -> str:
+    lines = ["| generation | new trained candidates (all searches without prediction) | tau, "
+             "graph features | tau, parameters + MACs |", "|---:|---:|---:|---:|"]
+    for o in s.get("online", []):
+        lines.append(f"| {o['generation']} | {o['n']} | {o['tau_features']:.3f} | "
+                     f"{o['tau_params']:.3f} |")
+    return "\n".join(lines)
+
+
+def _checks(s: dict) -> str:
+    out = []
+    if "genetic_best" in s and "random_best" in s:
+        above = s["genetic_best"] > s["random_best"]
+        out.append(f"- Genetic search above random search at the same training budget (test "
+                   f"accuracy of each search's best-by-validation candidate, mean over seeds): "
+                   f"{100 * s['genetic_best']:.2f}% against {100 * s['random_best']:.2f}% "
+                   f"(validation {100 * s['genetic_best_val']:.2f}% against "
+                   f"{100 * s['random_best_val']:.2f}%): **{'met' if above else 'missed'}**.")
+    if "trainings_saved" in s:
+        ok = s["trainings_saved"] >= 0.4 and s["prediction_val_loss"] <= 0.01
+        out.append(f"- Prediction saves {100 * s['trainings_saved']:.1f}% of the genetic "
+                   f"search's trainings (target ≥ 40%) and loses "
+                   f"{100 * s['prediction_val_loss']:+.2f} points of best validation accuracy "
+                   f"({100 * s['prediction_test_loss']:+.2f} test; target ≤ 1 point): "
+                   f"**{'met' if ok else 'missed'}**.")
+    if "tau_features" in s:
+        gap = s["tau_features"] - s["tau_params"]
+        out.append(f"- Kendall tau on held-out candidates (10 random 70/30 splits of the "
+                   f"{s['trained_candidates']} distinct trained candidates, random forest): "
+                   f"graph features {s['tau_features']:.3f} ± {s['tau_features_std']:.3f} "
+                   f"(R² {s['r2_features']:.3f}), parameters + MACs alone "
+                   f"{s['tau_params']:.3f} ± {s['tau_params_std']:.3f} (R² "
+                   f"{s['r2_params']:.3f}); the raw parameter count ranks at tau "
+                   f"{s['tau_params_raw']:.3f}. Difference {gap:+.3f} (target ≥ +0.1): "
+                   f"**{'met' if gap >= 0.1 else 'missed'}**.")
+    if "best_retrained_test_accuracy" in s:
+        accs = [100 * r["test_accuracy"] for r in s["retrains"]]
+        ok = accs[0] >= 80 and s["retrain_spread"] <= 0.01
+        out.append(f"- The best genotype retrained ({s['retrains'][0]['recipe']['epochs']} "
+                   f"epochs on all training images), seeds "
+                   f"{', '.join(str(r['seed']) for r in s['retrains'])}: test "
+                   f"{', '.join(f'{a:.1f}%' for a in accs)} (target ≥ 80%, spread ≤ 1 point): "
+                   f"**{'met' if ok else 'missed'}**.")
+    return "\n".join(out)
+
+
+def render(folder: Path, spec: dict) -> str:
+    res = read_json(folder / "results.json")
+    cfg = read_json(folder / "config.json")
+    s = res["summary"]
+    p = paper(spec["paper"])
+    timing = read_json(folder / "timing.json") if (folder / "timing.json").is_file() else {}
+    hours = timing.get("seconds", 0.0) / 3600
+    distinct = len({r["hash"] for r in res["rows"] if r["trained"]})
+    commands = "\n".join(spec["commands"].values())
+    recipe = (f"{cfg['epochs']} epochs on {cfg['train_images'] or 'all'} training images, "
+              f"batch {cfg['batch_size']}, SGD (momentum 0.9) with one-cycle peak lr "
+              f"{cfg['lr']}, weight decay {cfg['weight_decay']}, label smoothing "
+              f"{cfg['label_smoothing']}, random flips and translations by up to "
+              f"{cfg['pad']} pixels")
+    return f"""# {p['title']}
+
+Paper ({p['source']}): {p['quote']}
+
+**The paper: {p['test_percent']}% test on {p['data']}. Ours: the CIFAR-10 subset in
+`../shared/data/cifar-10-subset` (10 000 training images, 1 000 per class, of which 1 000
+are carved out for validation; the first 1 000 images of the official test set), so the
+numbers are not comparable one to one: a fifth of the training images, a tenth of the test
+images.** {res.get('data_note') or ''}
+
+```
+{commands}
+```
+
+Budget: {len(res['rows'])} candidates in {len(s['searches'])} search variants ×
+{len(cfg['seeds'])} seeds, {distinct} distinct trained candidates (a genotype met again is
+read from the run folder, not retrained), {hours:.2f} hours on 2 CPU cores in all
+(searches and retrainings). Each candidate: {recipe}; its fitness is the validation
+accuracy at the end. Population {cfg['population']}, {cfg['candidates']} candidates per
+search, mutation {cfg['mutation']}, crossover {cfg['crossover']}, removal
+{cfg['removal']}, {cfg['selection']} selection, depth {cfg['depth']} (genetic) and
+{cfg['random_depth']} (random), predictor {cfg['predictor']} refitted each generation after
+{cfg['min_trained']} trained candidates.
+
+## What it must show
+
+{_checks(s)}
+
+## The searches
+
+{_searches(s)}
+
+Test accuracy is of each search's best candidate by validation accuracy; the test split
+chose nothing.
+
+![best fitness per generation](fitness.png)
+
+## The predictor as the search goes
+
+Before each generation the predictor is refitted on every candidate trained so far and
+predicts the new ones; in searches without prediction those are all trained, so this is
+its accuracy on candidates it has not seen.
+
+{_online(s)}
+
+![predictor tau](predictor.png)
+
+## The best architecture
+
+Found by `{s['best_search']}` (validation {100 * s['best_fitness']:.2f}% after the candidate
+recipe), depth {s['best_depth']}, {s['best_params']} parameters:
+[best_genotype.json](best_genotype.json).
+
+![best genotype](best_genotype.png)
+"""
