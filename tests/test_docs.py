@@ -70,3 +70,23 @@ def test_the_readme_python_section_runs_as_written(capsys):
     exec(compile(blocks[1], "README.md", "exec"), scope)
     r = scope["r"]
     assert r["final_val_accuracy"] > 0.4  # from about 0.1 at the random start
+
+
+def test_every_public_function_documents_its_arguments():
+    """The library's public functions and classes (each package's ``__all__``) have a
+    docstring, and a function that takes arguments has an ``Args:`` section."""
+    import importlib
+    import inspect
+
+    missing = []
+    for package in PACKAGES:
+        module = importlib.import_module(f"rewire.{package}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            doc = inspect.getdoc(obj) or ""
+            takes = inspect.isfunction(obj) and len(inspect.signature(obj).parameters) > 0
+            if not doc or (takes and "Args:" not in doc):
+                missing.append(f"rewire.{package}.{name}")
+    assert not missing, missing

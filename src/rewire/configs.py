@@ -236,6 +236,42 @@ class SirenOptions(DataDir, TrainOptions):
 
 @dataclass(kw_only=True)
 class SirenConfig(SirenOptions):
+    """One p-SIREN run (:func:`rewire.siren.run_psiren`); keyword arguments only.
+
+    Args:
+        epochs: epochs of the four steps ``(n1, n2, n3, n4)``; ``None``: the dataset's
+            preset in :data:`PRESETS`.
+        lr: learning rate of steps 1-3.
+        ternary_lr: learning rate of step 4; ``None``: the dataset's preset.
+        batch_size: training batch size.
+        scope: ``"layer"`` (sparsity per layer) or ``"global"`` (one magnitude threshold).
+        exponent: exponent of the gradual sparsity schedule.
+        bias: add biases (changes the network).
+        scale: add a learnable per-layer scale (changes the network).
+        limit: use only this many training images (at least 10); ``None``: all.
+        device: where training runs: ``"cpu"`` or ``"cuda[:N]"``.
+        data_dir: folder with the original data files (``None``: ``$REWIRE_DATA``, else the
+            download cache).
+        download: download missing data files (with checksums).
+        dataset: the data set, one of :data:`IMAGE_DATASETS`.
+        model: the registered model, one of :data:`SEARCHABLE`.
+        sparsity: the target sparsity p, in [0, 1).
+        seed: random seed (>= 0).
+
+    Raises:
+        ValueError: for a value of the wrong type, out of its bounds or not among its
+            choices, or ``epochs`` that are not four numbers (the message names the
+            command-line flag).
+
+    Example:
+        >>> SirenConfig(dataset="digits").epochs  # the digits preset
+        (15, 15, 5, 30)
+        >>> SirenConfig(sparsity=1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: --sparsity must be < 1.0, got 1.0
+    """
+
     sparsity: float = option(0.9, "target sparsity p", low=0.0, high=1.0)
     seed: int = option(0, "random seed", low=0)
 

@@ -60,7 +60,26 @@ def _matrix(rows: list[dict], features: list[str], target: str):
 
 def pearson_table(rows: list[dict], features: list[str],
                   target: str = "test_accuracy") -> dict[str, float | None]:
-    """Property -> Pearson r with ``target`` (None where the property is constant)."""
+    """Property -> Pearson r with ``target`` (None where the property is constant).
+
+    Args:
+        rows: one dict per measured network, holding ``features`` and ``target``.
+        features: the property columns to correlate.
+        target: the measured column.
+
+    Returns:
+        Per feature, Pearson's r with ``target``, or ``None`` when the feature or the target
+            is constant over the rows.
+
+    Raises:
+        ValueError: fewer than 3 rows, or the first row lacks a feature or ``target``.
+
+    Example:
+        >>> rows = [{"edges": float(i), "depth": 3.0, "test_accuracy": 0.5 + 0.01 * i}
+        ...         for i in range(5)]
+        >>> pearson_table(rows, ["edges", "depth"])
+        {'edges': 1.0, 'depth': None}
+    """
     if len(rows) < 3:
         raise ValueError(f"need at least 3 rows for a correlation, got {len(rows)}")
     x, y = _matrix(rows, features, target)
@@ -79,7 +98,30 @@ def prediction_r2(rows: list[dict], features: list[str], target: str = "test_acc
     """Regressor -> {"mean", "std", "first"} of the R² on a held-out ``test_fraction`` of the
     rows, over ``repeats`` seeded random splits ("first" is the split of seed ``seed`` alone,
     the paper's protocol of one split). On a 36-row preview of the priors run one split's
-    R² moved by ±0.5 with the split, so the mean over splits is the number to compare."""
+    R² moved by ±0.5 with the split, so the mean over splits is the number to compare.
+
+    Args:
+        rows: one dict per measured network, holding ``features`` and ``target``.
+        features: the columns the regressors see.
+        target: the measured column.
+        test_fraction: share of rows held out in each split.
+        repeats: seeded random splits (``seed``, ``seed + 1``, ...).
+        seed: the first split's seed (also each regressor's random state in that split).
+        regressors (Iterable[str]): names in :data:`REGRESSORS`; all of them by default.
+
+    Returns:
+        Per regressor, ``{"mean", "std", "first"}`` of the held-out R².
+
+    Raises:
+        ValueError: fewer than 10 rows, ``repeats`` below 1, missing columns, or an
+            unknown regressor.
+
+    Example:
+        >>> rows = [{"a": float(i), "b": float(i % 3), "acc": 0.1 * i} for i in range(12)]
+        >>> r2 = prediction_r2(rows, ["a", "b"], "acc", repeats=2, regressors=["bayesian-ridge"])
+        >>> round(r2["bayesian-ridge"]["mean"], 3)
+        1.0
+    """
     require("sklearn", "rewire.predict")
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
@@ -101,6 +143,14 @@ def prediction_r2(rows: list[dict], features: list[str], target: str = "test_acc
 
 def kendall_tau(a, b) -> float:
     """Kendall's tau-b between two sequences (0.0 when either is constant).
+
+    Args:
+        a (ArrayLike): the first sequence of numbers.
+        b (ArrayLike): the second, as long as ``a``.
+
+    Returns:
+        Tau-b in [-1, 1]; 0.0 when there are fewer than 2 values or either sequence is
+            constant.
 
     Example:
         >>> kendall_tau([1, 2, 3, 4], [10, 20, 40, 30])
@@ -127,12 +177,19 @@ def prediction_tau(rows: list[dict], features: list[str], target: str,
         regressor: a name in :data:`REGRESSORS`.
         test_fraction: share of rows held out in each split.
         repeats: seeded random splits (``seed``, ``seed + 1``, ...).
+        seed: the first split's seed (also the regressor's random state in that split).
 
     Returns:
-        ``{"mean", "std", "first", "r2_mean"}`` over the splits.
+        ``{"mean", "std", "first", "r2_mean"}`` over the splits: tau's mean, standard
+            deviation and value on the first split, and the mean held-out R².
 
     Raises:
-        ValueError: fewer than 10 rows, or missing columns.
+        ValueError: fewer than 10 rows, missing columns, or an unknown regressor.
+
+    Example:
+        >>> rows = [{"a": float(i), "b": float(i % 3), "acc": 0.1 * i} for i in range(12)]
+        >>> prediction_tau(rows, ["a", "b"], "acc", "bayesian-ridge", repeats=2)["mean"]
+        1.0
     """
     require("sklearn", "rewire.predict")
     from sklearn.metrics import r2_score

@@ -24,7 +24,18 @@ __all__ = ["Split", "Splits", "DATASETS", "load_dataset"]
 
 @dataclass
 class Split:
-    """One part of a dataset: inputs ``x`` (float32) and labels ``y`` (int64)."""
+    """One part of a dataset: inputs ``x`` (float32) and labels ``y`` (int64).
+
+    ``len(split)`` is the number of labels.
+
+    Args:
+        x: The inputs, one row per example (images N×C×H×W in [0, 1]).
+        y: The labels, one per example.
+
+    Example:
+        >>> len(Split(torch.zeros(3, 1, 8, 8), torch.tensor([0, 1, 2])))
+        3
+    """
 
     x: torch.Tensor
     y: torch.Tensor
@@ -35,6 +46,25 @@ class Split:
 
 @dataclass
 class Splits:
+    """A dataset loaded by ``load_dataset``: its train, validation and test splits.
+
+    ``input_shape`` is the shape of one input (``train.x.shape[1:]``).
+
+    Args:
+        name: The dataset's name in ``DATASETS``.
+        train: The training split (validation carved out of it).
+        val: The validation split, from the training data.
+        test: The test split.
+        num_classes: The number of classes.
+        note: How the splits were made when it is not the dataset's own protocol; empty
+            otherwise.
+
+    Example:
+        >>> s = Split(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long))
+        >>> Splits("toy", s, s, s, num_classes=2).input_shape
+        (1, 8, 8)
+    """
+
     name: str
     train: Split
     val: Split
@@ -201,6 +231,17 @@ def load_dataset(
         download: fetch missing files from their canonical source.
         limit: keep only ``limit`` training images (a fixed random subset) for quick runs;
             the validation and test splits stay whole.
+
+    Returns:
+        The ``Splits`` (train, validation, test, number of classes).
+
+    Raises:
+        ValueError: If ``name`` is not in ``DATASETS`` or ``val_fraction`` is not in
+            (0, 1).
+        DataError: If a data file is missing (and cannot be downloaded) or corrupt (a
+            ``ValueError`` too).
+        MissingExtra: If the dataset needs an optional package that is not installed
+            (scikit-learn for ``digits``).
 
     Example:
         >>> d = load_dataset("digits")

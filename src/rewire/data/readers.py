@@ -21,8 +21,23 @@ _IDX_DTYPES: dict[int, npt.DTypeLike] = {
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (optionally gzipped) as a numpy array, checking its header.
 
+    Args:
+        path: The file, gzipped or not (told by its magic bytes, not its name).
+
+    Returns:
+        A read-only array of the header's shape and type (big-endian types kept as such).
+
     Raises:
         DataError: bad magic number, unknown type code, or a size that disagrees with the header.
+
+    Example:
+        >>> import struct, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "labels-idx1-ubyte"
+        >>> _ = path.write_bytes(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 3) + bytes([7, 1, 4]))
+        >>> read_idx(path).tolist()
+        [7, 1, 4]
+        >>> tmp.cleanup()
     """
     try:
         with open_maybe_gz(path) as f:
@@ -47,7 +62,20 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Read canonical ``cifar-10-batches-py`` pickles into (N×3×32×32 uint8, N int64)."""
+    """Read canonical ``cifar-10-batches-py`` pickles into (N×3×32×32 uint8, N int64).
+
+    The files are unpickled, so read only trusted (checksummed) ones.
+
+    Args:
+        paths: The batch files (``data_batch_1`` ... ``test_batch``), concatenated in order.
+
+    Returns:
+        ``(images, labels)``: the images N×3×32×32 uint8 and their labels, int64.
+
+    Raises:
+        DataError: If a file cannot be read as a CIFAR-10 batch, or its numbers of images
+            and labels differ.
+    """
     xs, ys = [], []
     for p in paths:
         try:
@@ -66,7 +94,19 @@ def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read the CIFAR-10 subset ``.npz`` (x: N×32×32×3 HWC) as (N×3×32×32 uint8, N int64)."""
+    """Read the CIFAR-10 subset ``.npz`` (x: N×32×32×3 HWC) as (N×3×32×32 uint8, N int64).
+
+    Args:
+        path: An ``.npz`` file with arrays ``x`` (N×32×32×3) and ``y`` (N labels).
+
+    Returns:
+        ``(images, labels)``: the images transposed to N×3×32×32 (``x``'s dtype, uint8 in
+            the canonical files), and the labels as int64.
+
+    Raises:
+        DataError: If the file cannot be loaded, lacks ``x`` or ``y``, or ``x`` is not
+            N×32×32×3 with one label per image.
+    """
     try:
         with np.load(path) as d:
             x, y = d["x"], d["y"]

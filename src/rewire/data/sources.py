@@ -163,7 +163,20 @@ def default_cache() -> Path:
 
 
 def data_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Folders searched for data, in order: the option, ``REWIRE_DATA``, the cache."""
+    """Folders searched for data, in order: the option, ``REWIRE_DATA``, the cache.
+
+    Args:
+        data_dir: A data folder to search first (``--data-dir``); ``None``: none.
+
+    Returns:
+        The folders, ``data_dir`` and ``$REWIRE_DATA`` when given, then the download cache
+            (``$XDG_CACHE_HOME/rewire`` or ``~/.cache/rewire``), which comes last.
+
+    Example:
+        >>> dirs = data_dirs("/data")
+        >>> dirs[0].as_posix(), dirs[-1].name
+        ('/data', 'rewire')
+    """
     dirs = [Path(d) for d in (data_dir, os.environ.get("REWIRE_DATA")) if d]
     return [*dirs, default_cache()]
 
@@ -232,8 +245,24 @@ def fetch(relpath: str, data_dir: str | os.PathLike | None = None, download: boo
     Looks in each folder of :func:`data_dirs` (for ``x.gz``, also for ``x``); downloads into
     the cache when allowed. A ``data_dir`` that does not exist is an error, not a download.
 
+    Args:
+        relpath: The file's path under a data folder, a key of ``FILES``
+            (``"mnist/train-images-idx3-ubyte.gz"``).
+        data_dir: A data folder to search first (it must exist).
+        download: Download a file found in no folder into the cache; ``False``: an error.
+
+    Returns:
+        The path of the local file, its checksum verified (once per process).
+
     Raises:
-        DataError: the file is corrupt, or absent and cannot be downloaded.
+        DataError: the file is corrupt, or absent and cannot be downloaded; also an unknown
+            ``relpath`` or a ``data_dir`` that does not exist.
+
+    Example:
+        >>> fetch("no/such/file")
+        Traceback (most recent call last):
+        ...
+        rewire.data.sources.DataError: unknown data file 'no/such/file'
     """
     source = FILES.get(relpath)
     if source is None:

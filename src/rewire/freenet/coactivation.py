@@ -17,6 +17,15 @@ __all__ = ["CoactivationStats", "coactivation", "graph_update", "check_epsilon"]
 
 @dataclass
 class CoactivationStats:
+    """Co-activation statistics of k neurons over n examples, from :func:`coactivation`.
+
+    Args:
+        ncam: k×k float64, the share of examples on which neurons i and j both fire
+            (the diagonal: how often each fires).
+        ncim: k×k float64, the share of examples on which both are silent.
+        n: the number of examples.
+    """
+
     ncam: torch.Tensor  # k×k, float64
     ncim: torch.Tensor  # k×k, float64
     n: int
@@ -30,7 +39,26 @@ def check_epsilon(epsilon: float) -> float:
 
 @torch.no_grad()
 def coactivation(model, x: torch.Tensor, batch_size: int = 4096) -> CoactivationStats:
-    """Stream ``x`` through ``model.activations`` and accumulate NCAM and NCIM."""
+    """Stream ``x`` through ``model.activations`` and accumulate NCAM and NCIM.
+
+    Runs without gradients and in eval mode (no dropout); the model's training mode is
+    restored afterwards. A neuron fires on an example when its activation is > 0.
+
+    Args:
+        model (torch.nn.Module): a module with ``activations(x) -> (batch, k)``, such as a
+            :class:`~rewire.freenet.FreeNet`.
+        x: the examples (not empty), on the model's device.
+        batch_size: examples per forward pass.
+
+    Returns:
+        The statistics over all of ``x``.
+
+    Example:
+        >>> from rewire.freenet import FreeNet
+        >>> stats = coactivation(FreeNet(4, 3, 2), torch.rand(5, 4))
+        >>> stats.n, stats.ncam.shape, bool(((stats.ncam + stats.ncim) <= 1).all())
+        (5, torch.Size([3, 3]), True)
+    """
     was_training = model.training
     model.eval()
     on: torch.Tensor | None = None
@@ -49,6 +77,26 @@ def graph_update(graph: torch.Tensor, stats: CoactivationStats, epsilon: float):
 
     Aug = (NCAM > 1-ε) ∧ ¬G and Prune = (NCIM > 1-ε) ∧ G, both on the strictly lower
     triangle (``graph[i, j]`` is the edge j -> i, j < i); G' = (G ∧ ¬Prune) ∨ (Aug ∧ ¬Prune).
+
+    Args:
+        graph: k×k connectivity (nonzero is an edge); it is not modified.
+        stats: the co-activation statistics of the same k neurons.
+        epsilon: ε in (0, 1): edges are added between neurons that fire together, and
+            removed between neurons silent together, on more than 1 - ε of the examples.
+
+    Returns:
+        (tuple[torch.Tensor, torch.Tensor, torch.Tensor]): three k×k boolean tensors: the
+            new graph, the edges added (``aug``) and the edges removed (``prune``).
+
+    Raises:
+        ValueError: if ``epsilon`` is not in (0, 1).
+
+    Example:
+        >>> on = torch.ones(2, 2, dtype=torch.float64)
+        >>> new, aug, prune = graph_update(torch.zeros(2, 2), CoactivationStats(on, 0 * on, 8),
+        ...                                epsilon=0.25)
+        >>> new.tolist(), int(aug.sum()), int(prune.sum())
+        ([[False, False], [True, False]], 1, 0)
     """
     threshold = 1.0 - check_epsilon(epsilon)
     g = graph.to(torch.bool)

@@ -24,7 +24,22 @@ __all__ = ["fused", "numba_available", "propagate", "propagate_reference", "prop
 
 
 def propagate_reference(e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Per-neuron loop: the definition every fast path is checked against."""
+    """Per-neuron loop: the definition every fast path is checked against.
+
+    Args:
+        e: encoder outputs, shape (batch, k): neuron i's input from outside the DAG.
+        w: effective DAG weights, k×k, ``w[i, j]`` on the edge j -> i; only the strictly
+            lower triangle is read.
+
+    Returns:
+        The activations ``h``, shape (batch, k), differentiable by autograd.
+
+    Example:
+        >>> e = torch.tensor([[1., 2., -1.]])
+        >>> w = torch.tensor([[0., 0, 0], [0, 0, 0], [1, 1, 0]])  # edges 0 -> 2, 1 -> 2
+        >>> propagate_reference(e, w)  # h_2 = relu(-1 + 1 + 2)
+        tensor([[1., 2., 2.]])
+    """
     k = w.shape[0]
     hs: list[torch.Tensor] = []
     for i in range(k):
@@ -40,6 +55,19 @@ def topological_levels(graph: torch.Tensor) -> list[torch.Tensor]:
 
     ``graph[i, j]`` is the edge j -> i. One pass in index order (a topological order), so the
     cost is linear in the number of edges.
+
+    Args:
+        graph: k×k connectivity (any dtype; nonzero is an edge), strictly lower triangular:
+            entries on or above the diagonal are ignored.
+
+    Returns:
+        One int64 tensor of neuron indices per level, level 0 (no inputs) first, each in
+            increasing order.
+
+    Example:
+        >>> g = torch.tensor([[0, 0, 0], [0, 0, 0], [1, 1, 0]])
+        >>> topological_levels(g)
+        [tensor([0, 1]), tensor([2])]
     """
     g = graph.to(torch.bool).cpu().numpy()
     groups = levels_of(range(g.shape[0]), lambda i: np.flatnonzero(g[i, :i]).tolist())
@@ -48,7 +76,24 @@ def topological_levels(graph: torch.Tensor) -> list[torch.Tensor]:
 
 def propagate_levels(e: torch.Tensor, w: torch.Tensor,
                      levels: list[torch.Tensor]) -> torch.Tensor:
-    """One matmul per topological level; exact for any DAG whose levels are given."""
+    """One matmul per topological level; exact for any DAG whose levels are given.
+
+    Args:
+        e: encoder outputs, shape (batch, k).
+        w: effective DAG weights, k×k, ``w[i, j]`` on the edge j -> i (masked: zero off the
+            graph).
+        levels: the graph's :func:`topological_levels`; they are moved to ``e``'s device.
+
+    Returns:
+        The activations, shape (batch, k), as :func:`propagate_reference` computes them;
+            differentiable by autograd.
+
+    Example:
+        >>> e = torch.tensor([[1., 2., -1.]])
+        >>> w = torch.tensor([[0., 0, 0], [0, 0, 0], [1, 1, 0]])
+        >>> propagate_levels(e, w, topological_levels(w != 0))
+        tensor([[1., 2., 2.]])
+    """
     h = torch.zeros_like(e)
     for idx in levels:
         idx = idx.to(e.device)
@@ -142,7 +187,30 @@ def fused(e: torch.Tensor) -> bool:
 def propagate(e: torch.Tensor, w: torch.Tensor,
               levels: list[torch.Tensor] | None = None) -> torch.Tensor:
     """The fast path: fused on the CPU when numba is installed, else by ``levels`` (the
-    graph's topological levels, required then)."""
+    graph's topological levels, required then).
+
+    The fused path (float32 or float64 on the CPU, numba installed) runs :class:`FusedDag`,
+    reading ``w`` in ``e``'s dtype; its gradient with respect to ``w`` is full, so ``w``
+    should be the masked product ``weight * graph``.
+
+    Args:
+        e: encoder outputs, shape (batch, k).
+        w: effective DAG weights, k×k, masked and strictly lower triangular.
+        levels: the graph's :func:`topological_levels`; only read (and then required) when
+            the fused path is not taken.
+
+    Returns:
+        The activations, shape (batch, k), as :func:`propagate_reference` computes them.
+
+    Raises:
+        ValueError: if the fused path is not available and ``levels`` is ``None``.
+
+    Example:
+        >>> e = torch.tensor([[1., 2., -1.]])
+        >>> w = torch.tensor([[0., 0, 0], [0, 0, 0], [1, 1, 0]])
+        >>> propagate(e, w, topological_levels(w != 0))
+        tensor([[1., 2., 2.]])
+    """
     if fused(e):
         return FusedDag.apply(e, w.to(e.dtype))
     if levels is None:

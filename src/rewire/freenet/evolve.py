@@ -27,6 +27,35 @@ __all__ = ["EvolveConfig", "free_evolve", "read_updates", "lower_triangle"]
 
 @dataclass
 class EvolveConfig:
+    """Settings of one :func:`free_evolve` run.
+
+    Args:
+        epochs: training epochs in all (graph updates happen within them).
+        epsilon: ε in (0, 1) of the graph update (see
+            :func:`~rewire.freenet.graph_update`).
+        iterations: the most graph updates.
+        update_every: epochs between graph updates.
+        stats_examples: training examples behind NCAM / NCIM, a seeded random subset
+            (0: all).
+        lr: learning rate.
+        batch_size: training batch size.
+        weight_decay: the optimiser's weight decay.
+        seed: seeds the training and the statistics subset.
+        device: where the FreeNet trains and its co-activations are counted.
+
+    Raises:
+        ValueError: if ``epsilon`` is not in (0, 1), ``iterations`` or ``epochs`` is
+            negative, or ``update_every`` is below 1.
+
+    Example:
+        >>> EvolveConfig(epochs=5).update_every
+        1
+        >>> EvolveConfig(epsilon=1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: epsilon must lie in (0, 1), got 1.5
+    """
+
     epochs: int = 20
     epsilon: float = 0.25
     iterations: int = 20  # most graph updates
@@ -69,6 +98,25 @@ def free_evolve(model: FreeNet, train: Split, val: Split, cfg: EvolveConfig,
     ``coactivation.npz`` (NCAM/NCIM over neuron pairs at the start and the end),
     ``checkpoint.pt`` and ``metrics.jsonl``. Returns the training history. The model is
     moved to ``cfg.device`` and stays there.
+
+    A fresh run also writes ``coactivation_start.npz`` (the statistics before training).
+    The graph is updated in place (``model.set_graph``) every ``cfg.update_every`` epochs
+    until it stops changing or ``cfg.iterations`` updates are done; at the end the model
+    holds the weights of its best validation epoch. An ``out`` with a checkpoint resumes.
+
+    Args:
+        model: the FreeNet to evolve, trained in place.
+        train: the training split (also the source of the co-activation statistics).
+        val: the validation split (picks the best epoch).
+        cfg: the run's settings.
+        out: the run directory, created if missing.
+        progress: show a progress bar.
+
+    Returns:
+        One record per epoch, as :func:`rewire.train.fit` returns them.
+
+    Raises:
+        ValueError: if ``cfg.device`` does not exist here.
     """
     dev = check_device(cfg.device)
     out = Path(out)

@@ -21,7 +21,23 @@ __all__ = ["FreeNet", "fcnn", "count_params", "matched_width", "check_graph", "d
 
 
 def dense_graph(k: int) -> torch.Tensor:
-    """The FreeNets initialisation: every edge j -> i with j < i."""
+    """The FreeNets initialisation: every edge j -> i with j < i.
+
+    Args:
+        k: the number of neurons.
+
+    Returns:
+        A k×k boolean tensor, True strictly below the diagonal (k(k-1)/2 edges).
+
+    Raises:
+        ValueError: if ``k < 1``.
+
+    Example:
+        >>> dense_graph(3).int()
+        tensor([[0, 0, 0],
+                [1, 0, 0],
+                [1, 1, 0]], dtype=torch.int32)
+    """
     if k < 1:
         raise ValueError(f"a FreeNet needs k >= 1 neurons, got k={k}")
     return torch.ones(k, k, dtype=torch.bool).tril(-1)
@@ -33,6 +49,27 @@ def check_graph(graph: torch.Tensor, k: int | None = None) -> torch.Tensor:
     Raises ValueError for a non-square matrix, a wrong size, self-loops or any edge on or above
     the diagonal (the index order is the computation order, so those are cycles or edges from
     a later neuron to an earlier one).
+
+    Args:
+        graph: a k×k matrix (anything ``torch.as_tensor`` takes); nonzero entries are edges,
+            ``graph[i, j]`` the edge j -> i.
+        k: the expected number of neurons; ``None`` accepts any size.
+
+    Returns:
+        The graph as a boolean tensor (``graph != 0``).
+
+    Raises:
+        ValueError: for a matrix that is not square, not k×k, or has an entry on or above
+            the diagonal (the message names the first one).
+
+    Example:
+        >>> check_graph([[0, 0], [1, 0]])
+        tensor([[False, False],
+                [ True, False]])
+        >>> check_graph([[0, 1], [0, 0]])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ... entry [0, 1] is an edge from a later neuron to an earlier one (1 ...)
     """
     g = torch.as_tensor(graph)
     if g.ndim != 2 or g.shape[0] != g.shape[1]:
@@ -55,6 +92,17 @@ class FreeNet(nn.Module):
 
     Neuron i computes ``h_i = relu(enc_i(x) + sum_j graph[i, j] * W[i, j] * h_j)``; the decoder
     reads all k neurons. Xavier-uniform weights everywhere, uniform biases (torch default).
+
+    Args:
+        in_features: size of the flattened input.
+        k: the number of DAG neurons.
+        num_classes: the number of outputs.
+        graph: the k×k connectivity graph (see :func:`check_graph`); ``None`` for the dense
+            :func:`dense_graph`.
+        dropout: dropout on the neurons the decoder reads (training only).
+
+    Raises:
+        ValueError: if ``k < 1`` or ``graph`` is not a valid k×k graph.
 
     Example:
         >>> net = FreeNet(64, 10, 5)
@@ -107,7 +155,23 @@ class FreeNet(nn.Module):
 
 
 def fcnn(in_features: int, width: int, num_classes: int, dropout: float = 0.0) -> nn.Sequential:
-    """The layered baseline: input -> ``width`` ReLU neurons -> classes, Xavier weights."""
+    """The layered baseline: input -> ``width`` ReLU neurons -> classes, Xavier weights.
+
+    Args:
+        in_features: size of the flattened input.
+        width: the number of hidden ReLU neurons.
+        num_classes: the number of outputs.
+        dropout: dropout on the hidden neurons (training only).
+
+    Returns:
+        ``Sequential(Flatten, Linear, ReLU, Dropout, Linear)``; Xavier-uniform weights,
+            torch's default biases.
+
+    Example:
+        >>> net = fcnn(4, 3, 2)
+        >>> net(torch.rand(5, 2, 2)).shape, count_params(net)
+        (torch.Size([5, 2]), 23)
+    """
     net = nn.Sequential(nn.Flatten(), nn.Linear(in_features, width), nn.ReLU(),
                         nn.Dropout(dropout), nn.Linear(width, num_classes))
     for m in net:
@@ -117,7 +181,23 @@ def fcnn(in_features: int, width: int, num_classes: int, dropout: float = 0.0) -
 
 
 def count_params(model: nn.Module) -> int:
-    """Trainable parameters that take part in the function: a FreeNet counts live edges only."""
+    """Trainable parameters that take part in the function: a FreeNet counts live edges only.
+
+    Args:
+        model: a :class:`FreeNet` (encoder, live DAG edges, decoder) or any other module
+            (all parameters with ``requires_grad``).
+
+    Returns:
+        The parameter count.
+
+    Example:
+        >>> net = FreeNet(4, 3, 2)  # encoder 4*3 + 3, 3 edges, decoder 3*2 + 2
+        >>> count_params(net)
+        26
+        >>> net.set_graph(torch.zeros(3, 3))
+        >>> count_params(net)
+        23
+    """
     if isinstance(model, FreeNet):
         return (model.encoder.weight.numel() + model.encoder.bias.numel() + model.live_edges
                 + model.decoder.weight.numel() + model.decoder.bias.numel())
@@ -125,7 +205,23 @@ def count_params(model: nn.Module) -> int:
 
 
 def matched_width(in_features: int, num_classes: int, params: int) -> int:
-    """Width of the FCNN whose parameter count is closest to ``params`` (ties: wider)."""
+    """Width of the FCNN whose parameter count is closest to ``params`` (ties: wider).
+
+    An :func:`fcnn` of width w has ``w * (in_features + 1 + num_classes) + num_classes``
+    parameters.
+
+    Args:
+        in_features: size of the flattened input.
+        num_classes: the number of outputs.
+        params: the parameter count to match (e.g. a FreeNet's :func:`count_params`).
+
+    Returns:
+        The width, at least 1.
+
+    Example:
+        >>> matched_width(4, 2, count_params(FreeNet(4, 3, 2)))  # 26 parameters
+        3
+    """
     per_neuron = in_features + 1 + num_classes
     lo = max(1, math.floor((params - num_classes) / per_neuron))
     return min((lo, lo + 1), key=lambda w: (abs(w * per_neuron + num_classes - params), -w))

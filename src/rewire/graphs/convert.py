@@ -29,7 +29,28 @@ __all__ = ["model_to_graph", "layer_index", "check_dag", "orient", "layers_of", 
 
 
 def check_dag(graph: nx.DiGraph) -> nx.DiGraph:
-    """Raise ValueError unless ``graph`` is a non-empty directed acyclic graph."""
+    """Raise ValueError unless ``graph`` is a non-empty directed acyclic graph.
+
+    Args:
+        graph: the graph to check.
+
+    Returns:
+        The same ``graph``, so a call can wrap an argument.
+
+    Raises:
+        ValueError: if ``graph`` is not a ``networkx.DiGraph`` (an undirected graph included:
+            orient it with :func:`orient`), has no nodes, or has a cycle (the message names
+            one).
+
+    Example:
+        >>> g = nx.DiGraph([(0, 1), (1, 2)])
+        >>> check_dag(g) is g
+        True
+        >>> check_dag(nx.DiGraph([(0, 1), (1, 0)]))
+        Traceback (most recent call last):
+        ...
+        ValueError: the graph has a cycle: 0 -> 1 -> 0
+    """
     if not isinstance(graph, nx.DiGraph):
         raise ValueError(f"expected a networkx DiGraph, got {type(graph).__name__} "
                          "(orient an undirected graph with rewire.graphs.orient)")
@@ -43,13 +64,42 @@ def check_dag(graph: nx.DiGraph) -> nx.DiGraph:
 
 
 def layer_index(graph: nx.DiGraph) -> dict:
-    """Node -> layer, the length of the longest path from a source; linear time."""
+    """Node -> layer, the length of the longest path from a source; linear time.
+
+    Args:
+        graph: a directed acyclic graph.
+
+    Returns:
+        A dict mapping every node to its layer: 0 for a source, otherwise one more than the
+            highest layer of its predecessors.
+
+    Raises:
+        ValueError: if ``graph`` is not a non-empty DAG (see :func:`check_dag`).
+
+    Example:
+        >>> layer_index(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]))
+        {0: 0, 1: 1, 2: 1, 3: 2}
+    """
     check_dag(graph)
     return level_index(nx.topological_sort(graph), graph.predecessors)
 
 
 def layers_of(graph: nx.DiGraph) -> list[list]:
-    """Nodes grouped by :func:`layer_index`, each group sorted."""
+    """Nodes grouped by :func:`layer_index`, each group sorted.
+
+    Args:
+        graph: a directed acyclic graph (its nodes must be mutually comparable to sort).
+
+    Returns:
+        One list per layer, layer 0 (the sources) first.
+
+    Raises:
+        ValueError: if ``graph`` is not a non-empty DAG (see :func:`check_dag`).
+
+    Example:
+        >>> layers_of(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]))
+        [[0], [1, 2], [3]]
+    """
     check_dag(graph)
     return [sorted(g) for g in topological_levels(nx.topological_sort(graph),
                                                   graph.predecessors)]
@@ -57,7 +107,22 @@ def layers_of(graph: nx.DiGraph) -> list[list]:
 
 def orient(graph: nx.Graph, seed: int = 0) -> nx.DiGraph:
     """A DAG from an undirected graph: a seeded random node order, every edge pointing from
-    the earlier node to the later one. Same graph and seed, same DAG."""
+    the earlier node to the later one. Same graph and seed, same DAG.
+
+    Args:
+        graph: an undirected graph with sortable nodes (a directed one is read through its
+            edges, each re-oriented by the same rule).
+        seed: seed of the random node order.
+
+    Returns:
+        A new ``DiGraph`` with the same nodes (in sorted order) and one directed edge per
+            edge of ``graph``; it is acyclic by construction.
+
+    Example:
+        >>> dag = orient(nx.path_graph(4), seed=0)
+        >>> sorted(dag.edges), nx.is_directed_acyclic_graph(dag)
+        ([(1, 0), (1, 2), (2, 3)], True)
+    """
     order = np.random.default_rng(seed).permutation(graph.number_of_nodes())
     rank = {v: int(order[i]) for i, v in enumerate(sorted(graph.nodes))}
     dag = nx.DiGraph()
@@ -83,6 +148,23 @@ def model_to_graph(model: nn.Module) -> nx.DiGraph:
     channel ``u // (in_features / channels)``. Recurrent layers contribute their
     input-to-hidden weights (gates collapsed per unit); hidden-to-hidden weights are not part
     of the DAG (deepstruct, section 2).
+
+    Args:
+        model: a module with prunable weights (``Linear``, ``Conv``, recurrent layers),
+            masked or not; a weight entry (or kernel) that is exactly zero is no edge.
+
+    Returns:
+        A ``DiGraph`` whose nodes ``(layer, unit)`` carry a ``layer`` attribute; layer 0
+            holds the first weight's inputs, layer i + 1 the outputs of the i-th weight.
+
+    Raises:
+        ValueError: if ``model`` has no prunable weights, or a layer's input count is not a
+            multiple of the previous layer's unit count.
+
+    Example:
+        >>> g = model_to_graph(nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1)))
+        >>> g.number_of_nodes(), g.number_of_edges(), sorted(g.predecessors((2, 0)))
+        (6, 8, [(1, 0), (1, 1)])
     """
     weights = [(n, getattr(m, p)) for n, (m, p) in prunable_weights(model).items()
                if "weight_hh" not in p]
@@ -121,6 +203,14 @@ class DagLayout:
     sources read the network input; ``masks[l]`` for l ≥ 1 (units of layer l × ``offsets[l]``)
     has a True for each edge from an earlier unit (skip-layer connections included).
     ``outputs`` are the positions of the units the output layer reads (the sinks).
+    Built by :func:`dag_layout`.
+
+    Args:
+        groups: the DAG's nodes, one list per layer (see :func:`layers_of`).
+        offsets: position of each layer's first unit in the concatenation of all layers.
+        masks: ``masks[0]`` the input connectivity of layer 0, ``masks[l]`` the connectivity
+            of layer l from all earlier units (boolean tensors, shapes as above).
+        outputs: positions of the units the output layer reads.
     """
 
     groups: list[list]
@@ -135,6 +225,28 @@ def dag_layout(dag: nx.DiGraph, inputs=None, outputs=None) -> DagLayout:
     ``inputs``: nodes fed by the input (default: every source); ``outputs``: nodes read by
     the output layer (default: every sink). Raises ValueError for a cyclic graph or when no
     output can be reached from an input.
+
+    Args:
+        dag: a directed acyclic graph with sortable nodes.
+        inputs (Iterable | None): nodes fed by the network input, each a source; ``None``
+            for every source.
+        outputs (Iterable | None): nodes the output layer reads; ``None`` for every sink.
+
+    Returns:
+        The layout: layers from :func:`layers_of` and the boolean masks of their
+            connections.
+
+    Raises:
+        ValueError: if ``dag`` is not a non-empty DAG, ``inputs`` or ``outputs`` is empty or
+            names a node not in the graph, an input node has an incoming edge, or no output
+            can be reached from an input.
+
+    Example:
+        >>> lay = dag_layout(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]))
+        >>> lay.groups, lay.offsets, lay.outputs
+        ([[0], [1, 2], [3]], [0, 1, 3], [3])
+        >>> lay.masks[2].tolist()  # node 3 reads units 1 and 2, not the source
+        [[False, True, True]]
     """
     groups = layers_of(dag)
     inputs = [v for v in dag if dag.in_degree(v) == 0] if inputs is None else list(inputs)

@@ -23,7 +23,27 @@ def _stats(prefix: str, values) -> dict[str, float]:
 
 def graph_features(dag: nx.DiGraph) -> dict[str, float]:
     """layers, nodes, edges, sources, sinks, diameter, density, average shortest path length,
-    and mean / std / var of eccentricity, degree, closeness, node and edge betweenness."""
+    and mean / std / var of eccentricity, degree, closeness, node and edge betweenness.
+
+    Args:
+        dag: a directed acyclic graph; distance-based features use its undirected version
+            (its largest connected component if it is not connected).
+
+    Returns:
+        A flat dict of floats: ``layers``, ``nodes``, ``edges``, ``sources``, ``sinks``,
+            ``diameter``, ``density``, ``average_shortest_path_length``, then ``<name>_mean``,
+            ``<name>_std`` and ``<name>_var`` for ``eccentricity``, ``degree``, ``closeness``,
+            ``node_betweenness`` and ``edge_betweenness``. :data:`FEATURES` lists the paper's
+            subset.
+
+    Raises:
+        ValueError: if ``dag`` is not a non-empty DAG (see :func:`check_dag`).
+
+    Example:
+        >>> f = graph_features(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]))
+        >>> f["layers"], f["nodes"], f["edges"], f["sources"], f["diameter"]
+        (3.0, 4.0, 4.0, 1.0, 2.0)
+    """
     check_dag(dag)
     index = layer_index(dag)
     und = dag.to_undirected()

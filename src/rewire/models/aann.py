@@ -31,6 +31,25 @@ class Scale(nn.Module):
 
 
 class AANNCNN(nn.Module):
+    """The AANN MNIST CNN: two ``kernel``-sized convolutions (spatial size kept), each
+    followed by HardTanh and 2×2 max-pooling, then a linear layer to the classes.
+
+    Its convolutions run channels-last. Registered as ``"aann-mnist-cnn"``.
+
+    Args:
+        input_shape (tuple[int, int, int]): ``(channels, height, width)`` of one input; the
+            linear layer reads ``channels[1] * (height // 4) * (width // 4)`` features.
+        num_classes (int): The number of outputs.
+        channels (tuple[int, int]): The filters of the two convolutions.
+        kernel (int): The convolutions' kernel size (padding ``kernel // 2``).
+        bias (bool): Give every layer a bias (not the paper's network).
+        scale (bool): Add a learnable scalar after each layer (not the paper's network).
+
+    Example:
+        >>> AANNCNN((1, 8, 8))(torch.zeros(2, 1, 8, 8)).shape
+        torch.Size([2, 10])
+    """
+
     def __init__(self, input_shape=(1, 28, 28), num_classes=10, channels=(16, 32), kernel=5,
                  bias=False, scale=False):
         super().__init__()

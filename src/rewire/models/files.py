@@ -33,9 +33,28 @@ def load_model(path: str | os.PathLike) -> nn.Module:
     """A saved model, rebuilt from its spec: a packed ``.rwt`` file, a run's ``model.pt``
     (both ternary), or a ``.safetensors`` file (masks and ternary layers as saved).
 
+    The format is told by the suffix (``.safetensors``, ``.rwt``) or the first bytes; the
+    architecture comes from the spec stored in the file (see ``create_model``).
+
+    Args:
+        path: The model file.
+
+    Returns:
+        The model, built with ``create_model`` and loaded with the file's weights.
+
     Raises:
         ValueError: a missing, truncated, foreign or unsafe file, in one line.
         ImportError: a ``.safetensors`` file without the safetensors package.
+
+    Example:
+        >>> import os, tempfile
+        >>> from rewire.sparse import save_packed
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "m.rwt")
+        >>> _ = save_packed(ternarize(create_model("mlp-100", (1, 8, 8))), path)
+        >>> load_model(path).rewire_spec["name"]
+        'mlp-100'
+        >>> tmp.cleanup()
     """
     p = Path(path)
     if not p.is_file():

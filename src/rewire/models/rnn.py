@@ -49,6 +49,29 @@ def _trim(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class ReberRNN(nn.Module):
+    """A stacked recurrent classifier of character sequences (deepstruct section 4.2).
+
+    Input: int64 ASCII codes, ``(batch, time)``, right-padded with 0; the head reads each
+    sequence's last nonzero step. Registered as ``"reber-rnn"``.
+
+    Args:
+        cell: The recurrent cell, one of ``CELLS``: ``"tanh"``, ``"relu"``, ``"lstm"`` or
+            ``"gru"``.
+        hidden: The hidden size of every recurrent layer.
+        layers: The number of stacked recurrent layers.
+        embed: The size of the character embedding.
+        num_classes: The number of outputs.
+        vocab: The number of character codes (0 is padding).
+
+    Raises:
+        ValueError: If ``cell`` is not in ``CELLS``.
+
+    Example:
+        >>> m = ReberRNN(cell="gru", hidden=8, layers=1)
+        >>> m(torch.tensor([[66, 84, 69], [66, 80, 0]])).shape
+        torch.Size([2, 2])
+    """
+
     def __init__(self, cell: str = "lstm", hidden: int = 50, layers: int = 3, embed: int = 16,
                  num_classes: int = 2, vocab: int = 128):
         super().__init__()
@@ -63,6 +86,35 @@ class ReberRNN(nn.Module):
 
 
 class GraphRNN(nn.Module):
+    """A DAG embedded as a sparse recurrent network (deepstruct section 4.3).
+
+    One recurrent unit per node, grouped in layers by ``rewire.graphs.dag_layout``; each
+    layer's input-to-hidden weights are masked to the DAG's edges (all gates share the mask),
+    hidden-to-hidden weights are dense inside a layer, and a linear head reads the output
+    nodes at each sequence's last real step. Input as for ``ReberRNN``.
+
+    Args:
+        dag (nx.DiGraph): A directed acyclic graph with sortable nodes.
+        cell: The recurrent cell, one of ``CELLS``.
+        embed: The size of the character embedding the input nodes read.
+        num_classes: The number of outputs.
+        vocab: The number of character codes (0 is padding).
+        inputs (Iterable | None): The nodes that read the input, each a source; ``None``
+            for every source.
+        outputs (Iterable | None): The nodes the head reads; ``None`` for every sink.
+
+    Raises:
+        ValueError: If ``cell`` is not in ``CELLS``, or ``dag`` cannot be laid out (see
+            ``rewire.graphs.dag_layout``: a cycle, unknown input or output nodes, no path
+            from input to output).
+
+    Example:
+        >>> import networkx as nx
+        >>> m = GraphRNN(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]), cell="gru", embed=4)
+        >>> m(torch.tensor([[66, 84, 0]])).shape
+        torch.Size([1, 2])
+    """
+
     output_index: torch.Tensor
 
     def __init__(self, dag: nx.DiGraph, cell: str = "lstm", embed: int = 16,
@@ -100,7 +152,29 @@ class GraphRNN(nn.Module):
 
 class GraphNet(nn.Module):
     """The feed-forward version (deepstruct Fig 6b): a DAG as a sparse MLP with skip-layer
-    connections, one neuron per node, masked Linear layers, the output layer on the sinks."""
+    connections, one neuron per node, masked Linear layers, the output layer on the sinks.
+
+    The input is flattened; the nodes are grouped in layers by ``rewire.graphs.dag_layout``.
+
+    Args:
+        dag (nx.DiGraph): A directed acyclic graph with sortable nodes.
+        in_features: The number of inputs after flattening; every input node reads all.
+        num_classes: The number of outputs.
+        activation: The activation class, instantiated once and applied to every node.
+        inputs (Iterable | None): The nodes that read the input, each a source; ``None``
+            for every source.
+        outputs (Iterable | None): The nodes the output layer reads; ``None`` for every
+            sink.
+
+    Raises:
+        ValueError: If ``dag`` cannot be laid out (see ``rewire.graphs.dag_layout``).
+
+    Example:
+        >>> import networkx as nx
+        >>> m = GraphNet(nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)]), 4, num_classes=3)
+        >>> m(torch.randn(5, 4)).shape
+        torch.Size([5, 3])
+    """
 
     output_index: torch.Tensor
 

@@ -71,7 +71,8 @@ class GenotypeNet(nn.Module):
         classes: the number of outputs.
 
     Raises:
-        ValueError: the genotype fails :func:`~rewire.nas.genotype.check` for ``in_shape``.
+        ValueError: the genotype fails :func:`~rewire.nas.genotype.check` for ``in_shape``,
+            or ``classes`` is below 1.
     """
 
     def __init__(self, genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE,
@@ -129,7 +130,8 @@ def build(genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE,
         The module (freshly initialised by torch's defaults).
 
     Raises:
-        ValueError: the genotype fails :func:`~rewire.nas.genotype.check` for ``in_shape``.
+        ValueError: the genotype fails :func:`~rewire.nas.genotype.check` for ``in_shape``,
+            or ``classes`` is below 1.
     """
     return GenotypeNet(genotype, in_shape, classes)
 
@@ -156,8 +158,22 @@ def count_params(genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE,
     """The number of parameters of :func:`build` ``(genotype, in_shape, classes)``, counted
     from the shapes alone (conv weights, BatchNorm scale and shift, the Linear head).
 
+    Args:
+        genotype: the genotype.
+        in_shape: the image shape (C, H, W).
+        classes: the number of outputs.
+
+    Returns:
+        The parameter count, without building the module.
+
     Raises:
         ValueError: the genotype fails :func:`~rewire.nas.genotype.check`.
+
+    Example:
+        >>> from rewire.nas.genotype import make_genotype
+        >>> g = make_genotype({0: "input", 1: ("conv3", 8), 2: "output"}, [(0, 1), (1, 2)])
+        >>> count_params(g, (1, 8, 8), classes=2)  # stem 9*32 + 64, conv 9*32*8 + 16, head 18
+        2690
     """
     terms, out = _conv_terms(genotype, in_shape)
     convs = sum(ci * co * k * k + 2 * co for ci, co, k, _ in terms)
@@ -168,8 +184,22 @@ def flops(genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE, classes: int =
     """Multiply-accumulates of one image's forward pass: the convolutions (stem included)
     and the Linear head; pooling, BatchNorm, ReLU and additions are not counted.
 
+    Args:
+        genotype: the genotype.
+        in_shape: the image shape (C, H, W).
+        classes: the number of outputs.
+
+    Returns:
+        The multiply-accumulate count for one image.
+
     Raises:
         ValueError: the genotype fails :func:`~rewire.nas.genotype.check`.
+
+    Example:
+        >>> from rewire.nas.genotype import make_genotype
+        >>> g = make_genotype({0: "input", 1: ("conv3", 8), 2: "output"}, [(0, 1), (1, 2)])
+        >>> flops(g, (1, 8, 8), classes=2)  # stem 1*32*9*64, conv 32*8*9*16, head 8*2
+        55312
     """
     terms, out = _conv_terms(genotype, in_shape)
     return sum(ci * co * k * k * px for ci, co, k, px in terms) + out[0] * classes

@@ -226,8 +226,22 @@ def check(genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE,
 def shapes(genotype: Genotype, in_shape: Iterable[int] = IN_SHAPE) -> dict[int, Shape]:
     """Vertex -> the (channels, height, width) of its output, after :func:`check`.
 
+    Args:
+        genotype: the genotype.
+        in_shape: the image shape (C, H, W) it is built for; the input vertex's output is the
+            stem's, ``STEM_CHANNELS`` channels at ``1 / STEM_POOL`` of the resolution.
+
+    Returns:
+        A dict from every vertex to its output shape.
+
     Raises:
         ValueError: the genotype fails :func:`check`.
+
+    Example:
+        >>> g = make_genotype({0: "input", 1: ("conv3", 8), 2: "maxpool", 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> shapes(g, (1, 8, 8))
+        {0: (32, 4, 4), 1: (8, 4, 4), 2: (8, 2, 2), 3: (8, 2, 2)}
     """
     check(genotype, in_shape)
     return _propagate(genotype, _in_shape(in_shape))
@@ -239,6 +253,12 @@ def _longest(g: Genotype) -> int:
 
 def depth(genotype: Genotype) -> int:
     """The number of vertices on a longest path from the input to the output.
+
+    Args:
+        genotype: a directed acyclic genotype (not otherwise checked).
+
+    Returns:
+        The number of vertices on a longest path (the input and output included).
 
     Example:
         >>> depth(make_genotype({0: "input", 1: "skip", 2: "output"}, [(0, 1), (1, 2), (0, 2)]))
@@ -278,6 +298,13 @@ def draw_channels(rng: np.random.Generator, reduced: int) -> int:
 def to_json(genotype: Genotype) -> dict[str, Any]:
     """The genotype as a JSON-able dict (vertices and edges sorted, format and version).
 
+    Args:
+        genotype: the genotype (not checked; :func:`save` checks it).
+
+    Returns:
+        ``{"format", "version", "vertices", "edges"}``: vertices as ``{"id", "op"}`` (plus
+            ``"channels"`` for a convolution) by id, edges as sorted ``[from, to]`` pairs.
+
     Example:
         >>> g = make_genotype({0: "input", 1: ("conv3", 8), 2: "output"}, [(0, 1), (1, 2)])
         >>> d = to_json(g); d["vertices"][1], d["edges"]
@@ -298,9 +325,22 @@ def to_json(genotype: Genotype) -> dict[str, Any]:
 def from_json(obj: Mapping[str, Any], in_shape: Iterable[int] = IN_SHAPE) -> Genotype:
     """The genotype of a :func:`to_json` dict, checked.
 
+    Args:
+        obj: a dict as :func:`to_json` writes it.
+        in_shape: the image shape (C, H, W) the genotype must be buildable for.
+
+    Returns:
+        The genotype.
+
     Raises:
         ValueError: not this format or version, malformed, or the genotype fails
             :func:`check`.
+
+    Example:
+        >>> from_json({"format": "rewire.nas.genotype", "version": 2})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: not a genotype of format rewire.nas.genotype version 1 (... version 2)
     """
     if obj.get("format") != FORMAT or obj.get("version") != FORMAT_VERSION:
         raise ValueError(f"not a genotype of format {FORMAT} version {FORMAT_VERSION} "
@@ -324,8 +364,24 @@ def save(genotype: Genotype, path: str | os.PathLike,
          in_shape: Iterable[int] = IN_SHAPE) -> None:
     """Write the genotype to a small JSON file (atomically), after :func:`check`.
 
+    The content is :func:`to_json`'s; missing parent folders are created.
+
+    Args:
+        genotype: the genotype to write.
+        path: the file to write (replaced if it exists).
+        in_shape: the image shape (C, H, W) the genotype must be buildable for.
+
     Raises:
         ValueError: the genotype fails :func:`check` for ``in_shape``.
+        OSError: the file cannot be written.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> g = make_genotype({0: "input", 1: ("conv3", 8), 2: "output"}, [(0, 1), (1, 2)])
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "g.json"
+        >>> save(g, path)
+        >>> genotype_hash(load(path)) == genotype_hash(g)
+        True
     """
     check(genotype, in_shape)
     write_json(path, to_json(genotype))
@@ -334,8 +390,21 @@ def save(genotype: Genotype, path: str | os.PathLike,
 def load(path: str | os.PathLike, in_shape: Iterable[int] = IN_SHAPE) -> Genotype:
     """Read a genotype written by :func:`save` (checked for ``in_shape``).
 
+    Args:
+        path: the JSON file.
+        in_shape: the image shape (C, H, W) the genotype must be buildable for.
+
+    Returns:
+        The genotype.
+
     Raises:
         ValueError: no such file, not valid JSON, or :func:`from_json` refuses it.
+
+    Example:
+        >>> load("no/such/genotype.json")
+        Traceback (most recent call last):
+        ...
+        ValueError: no/such/genotype.json: no such genotype file
     """
     if not os.path.isfile(path):
         raise ValueError(f"{path}: no such genotype file")
@@ -359,6 +428,12 @@ def genotype_hash(genotype: Genotype) -> str:
     Vertices are coloured by colour refinement (Weisfeiler-Lehman on the directed graph, with
     predecessor and successor colours), the digest covers the sorted colours of vertices and
     edges. Distinct genotypes could only collide where refinement cannot tell them apart.
+
+    Args:
+        genotype: the genotype (not checked).
+
+    Returns:
+        A 64-character hex SHA-256 digest.
 
     Example:
         >>> a = make_genotype({0: "input", 1: "skip", 2: "output"}, [(0, 1), (1, 2)])
@@ -459,7 +534,12 @@ COLOURS = {"input": "#bbbbbb", "output": "#bbbbbb", "conv3": "#8fbbda", "conv5":
 def draw(genotype: Genotype, path: str | os.PathLike) -> None:
     """Draw the genotype top-down (by longest-path level) to a PNG file.
 
-    Needs matplotlib (``pip install 'rewire[plots]'``).
+    Needs matplotlib (``pip install 'rewire[plots]'``). Vertices are labelled with their
+    operation (and width) and coloured by operation; the file is written atomically.
+
+    Args:
+        genotype: the genotype to draw (checked for :data:`IN_SHAPE`).
+        path: the PNG file to write.
 
     Raises:
         ValueError: the genotype fails :func:`check`.

@@ -131,7 +131,26 @@ def mutate_insert(rng: np.random.Generator, genotype: Genotype,
     ``b``: ``u -> a -> b -> v``, plus ``u -> b`` (a residual diamond, ``b`` a sum or concat)
     half the time. Operations of new vertices are drawn uniformly.
 
-    Args, Returns, Raises: as :func:`mutate_op`.
+    Args:
+        rng: the random stream.
+        genotype: the parent (unchanged).
+        depth: ``(min, max)`` depth bounds the result keeps.
+        in_shape: the image shape the result must be buildable for.
+        tries: redraws before giving up and returning a copy of the parent.
+
+    Returns:
+        The mutated copy, two vertices larger (or a plain copy: no valid draw).
+
+    Raises:
+        ValueError: the parent fails :func:`~rewire.nas.genotype.check` with these bounds.
+
+    Example:
+        >>> from rewire.nas.genotype import make_genotype
+        >>> g = make_genotype({0: "input", 1: ("conv3", 16), 2: "skip", 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> child = mutate_insert(np.random.default_rng(0), g, depth=(3, 12))
+        >>> g.number_of_nodes(), child.number_of_nodes()
+        (4, 6)
     """
     def draw() -> tuple[Genotype, ...] | None:
         g = genotype.copy()
@@ -217,7 +236,7 @@ def crossover_path(rng: np.random.Generator, a: Genotype, b: Genotype,
 
     Returns:
         The two children (copies of the parents when a parent has no segment or no draw
-        gives valid children).
+            gives valid children).
 
     Raises:
         ValueError: a parent fails :func:`~rewire.nas.genotype.check` with these bounds.
@@ -269,7 +288,30 @@ def crossover_bridge(rng: np.random.Generator, a: Genotype, b: Genotype,
     bridge's target on. A pair of bridges that both leave the input, or both enter the
     output, is not drawn (the children would be copies of the parents).
 
-    Args, Returns, Raises: as :func:`crossover_path`.
+    Args:
+        rng: the random stream.
+        a: the first parent (unchanged).
+        b: the second parent (unchanged).
+        depth: ``(min, max)`` depth bounds the children keep.
+        in_shape: the image shape the children must be buildable for.
+        tries: redraws before giving up and returning copies of the parents.
+
+    Returns:
+        The two children, their vertices renumbered 0..n-1 in topological order (copies of
+            the parents when no pair of bridges gives valid children).
+
+    Raises:
+        ValueError: a parent fails :func:`~rewire.nas.genotype.check` with these bounds.
+
+    Example:
+        >>> from rewire.nas.genotype import make_genotype
+        >>> a = make_genotype({0: "input", 1: ("conv3", 16), 2: ("conv5", 64), 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> b = make_genotype({0: "input", 1: ("conv3", 32), 2: "maxpool", 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> c, d = crossover_bridge(np.random.default_rng(1), a, b, depth=(3, 12))
+        >>> [c.nodes[v]["op"] for v in sorted(c)], [d.nodes[v]["op"] for v in sorted(d)]
+        (['input', 'conv3', 'maxpool', 'output'], ['input', 'conv3', 'conv5', 'output'])
     """
     (ia, *_, oa), (ib, *_, ob) = _order(a), _order(b)
     pairs = [(ea, eb) for ea in _bridges(a) for eb in _bridges(b)
@@ -293,7 +335,30 @@ def crossover_layers(rng: np.random.Generator, a: Genotype, b: Genotype,
     matched width set to ``ceil((width_a + width_b) / 2)``. Deterministic (``rng`` is
     unused; one try).
 
-    Args, Returns, Raises: as :func:`crossover_path`.
+    Args:
+        rng: the random stream.
+        a: the first parent (unchanged).
+        b: the second parent (unchanged).
+        depth: ``(min, max)`` depth bounds the children keep.
+        in_shape: the image shape the children must be buildable for.
+        tries: redraws before giving up and returning copies of the parents.
+
+    Returns:
+        The two children (copies of the parents if a child would not be valid, e.g. a
+            concat grown too wide).
+
+    Raises:
+        ValueError: a parent fails :func:`~rewire.nas.genotype.check` with these bounds.
+
+    Example:
+        >>> from rewire.nas.genotype import make_genotype
+        >>> a = make_genotype({0: "input", 1: ("conv3", 16), 2: ("conv5", 64), 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> b = make_genotype({0: "input", 1: ("conv3", 32), 2: "maxpool", 3: "output"},
+        ...                   [(0, 1), (1, 2), (2, 3)])
+        >>> c, d = crossover_layers(np.random.default_rng(0), a, b, depth=(3, 12))
+        >>> c.nodes[1]["channels"], c.nodes[2]["channels"], d.nodes[1]["channels"]
+        (24, 64, 24)
     """
     def draw() -> tuple[Genotype, ...] | None:
         ca = [v for v in _order(a) if a.nodes[v]["op"] in CONVS]
@@ -347,12 +412,20 @@ def rank_selection(rng: np.random.Generator, fitness: Sequence[float], k: int) -
     """Indices of ``k`` individuals drawn with replacement, with probability proportional to
     their rank (the worst 1, the best n; ties by index; NaN counts as the worst).
 
-    Example:
-        >>> rank_selection(np.random.default_rng(0), [0.3, 0.1, 0.2], k=4)
-        [1, 0, 0, 0]
+    Args:
+        rng: the random stream.
+        fitness: one value per individual, higher is better.
+        k: how many to select.
+
+    Returns:
+        ``k`` indices into ``fitness``.
 
     Raises:
         ValueError: empty ``fitness`` or ``k < 0``.
+
+    Example:
+        >>> rank_selection(np.random.default_rng(0), [0.3, 0.1, 0.2], k=4)
+        [1, 0, 0, 0]
     """
     f = _fitness(fitness, k)
     rank = np.empty(len(f))

@@ -38,8 +38,18 @@ def from_torch_prune(model: nn.Module) -> nn.Module:
     the input and hidden weights of RNN / LSTM / GRU) becomes that layer's rewire mask over
     the same original weight; other pruned tensors (a bias) keep torch's pruning.
 
+    Args:
+        model: A model pruned with ``torch.nn.utils.prune``; converted in place.
+
     Returns:
         The same ``model``, with identical masks, effective weights and outputs.
+
+    Example:
+        >>> lin = nn.Linear(4, 2)
+        >>> _ = torch_prune.l1_unstructured(lin, "weight", amount=0.5)
+        >>> m = from_torch_prune(lin)
+        >>> int(get_mask(m, "weight").sum()), hasattr(m, "weight_mask")
+        (4, False)
     """
     prunable = {(id(m), p.removesuffix("_orig")) for m, p in prunable_weights(model).values()}
     for layer, module, name in _torch_pruned(model):
@@ -61,12 +71,22 @@ def to_torch_prune(model: nn.Module) -> nn.Module:
     Each masked layer's parametrization is removed (the original weight stays) and
     ``torch.nn.utils.prune.custom_from_mask`` adds the same mask as ``weight_mask``.
 
+    Args:
+        model: A model with rewire masks; converted in place.
+
     Returns:
         The same ``model``, with identical masks, effective weights and outputs.
 
     Raises:
         ValueError: a ternary layer (torch's pruning has no sign step); bake it first with
             ``rewire.sparse.bake`` for plain weights.
+
+    Example:
+        >>> lin = sparsify(nn.Linear(4, 2))
+        >>> set_mask(lin, "weight", torch.eye(2, 4))
+        >>> m = to_torch_prune(lin)
+        >>> int(m.weight_mask.sum()), parametrize.is_parametrized(m)
+        (2, False)
     """
     table = prunable_weights(model)
     ternary = [n for n in masks(model) if any(

@@ -30,6 +30,25 @@ __all__ = ["PruningMethod", "Magnitude", "LayerScaledMagnitude", "RandomScores",
 
 
 def check_amount(amount: float) -> float:
+    """Check a pruning amount (the share of weights to prune).
+
+    Args:
+        amount: The share, a real number in [0, 1] (a bool is refused).
+
+    Returns:
+        ``amount`` as a float.
+
+    Raises:
+        ValueError: If ``amount`` is not a number in [0, 1].
+
+    Example:
+        >>> check_amount(1)
+        1.0
+        >>> check_amount(1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: amount (share of weights to prune) must be in [0, 1], got 1.5
+    """
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not (
             0.0 <= amount <= 1.0):
         raise ValueError(f"amount (share of weights to prune) must be in [0, 1], got {amount!r}")
@@ -37,9 +56,33 @@ def check_amount(amount: float) -> float:
 
 
 class PruningMethod:
-    """A pruning criterion: ``scores(model, layers)`` -> per-layer importance (higher = keep)."""
+    """A pruning criterion: ``scores(model, layers)`` -> per-layer importance (higher = keep).
+
+    A subclass implements ``scores``; ``apply_pruning`` turns its scores into masks. The base
+    class takes no constructor arguments.
+
+    Example:
+        >>> class Smallest(PruningMethod):  # keeps the smallest weights
+        ...     def scores(self, model, layers):
+        ...         return {n: -s for n, s in Magnitude().scores(model, layers).items()}
+        >>> m = apply_pruning(nn.Linear(4, 4), Smallest(), amount=0.25)
+        >>> int((m.weight == 0).sum())
+        4
+    """
 
     def scores(self, model: nn.Module, layers: list[str]) -> dict[str, torch.Tensor]:
+        """The importance of every weight of ``layers`` (higher = keep).
+
+        Args:
+            model: The model being pruned.
+            layers: Layer names, as in ``rewire.sparse.prunable_weights``.
+
+        Returns:
+            Layer name -> a score tensor of that weight's shape.
+
+        Raises:
+            NotImplementedError: Always, in the base class.
+        """
         raise NotImplementedError
 
 
@@ -57,7 +100,17 @@ def _magnitude_weight(module: nn.Module, pname: str) -> torch.Tensor:
 
 
 class Magnitude(PruningMethod):
-    """|w| of the effective (masked) weight; of the latent weight in a ternary layer."""
+    """|w| of the effective (masked) weight; of the latent weight in a ternary layer.
+
+    Takes no constructor arguments.
+
+    Example:
+        >>> m = nn.Sequential(nn.Linear(2, 1, bias=False))
+        >>> with torch.no_grad():
+        ...     _ = m[0].weight.copy_(torch.tensor([[-3.0, 0.5]]))
+        >>> Magnitude().scores(m, ["0.weight"])
+        {'0.weight': tensor([[3.0000, 0.5000]])}
+    """
 
     def scores(self, model, layers):
         table = prunable_weights(model)
@@ -69,7 +122,8 @@ class LayerScaledMagnitude(PruningMethod):
 
     Han et al. (2015) prune each layer at ``quality × std(layer)``; one global ranking of
     ``|w| / std`` is the same rule with the quality chosen to hit an exact amount. A ternary
-    layer's latent weights are ranked, as in :class:`Magnitude`.
+    layer's latent weights are ranked, as in :class:`Magnitude`. A layer with fewer than two
+    live weights is divided by 1. Takes no constructor arguments.
     """
 
     def scores(self, model, layers):
@@ -84,7 +138,12 @@ class LayerScaledMagnitude(PruningMethod):
 
 
 class RandomScores(PruningMethod):
-    """Uniform random scores from a seeded generator (the baseline)."""
+    """Uniform random scores from a seeded generator (the baseline).
+
+    Args:
+        seed: Seed of the method's own generator (the global torch RNG is not touched);
+            successive ``scores`` calls continue its stream.
+    """
 
     def __init__(self, seed: int = 0):
         self.generator = torch.Generator().manual_seed(seed)
@@ -99,6 +158,17 @@ class OptimalBrainDamage(PruningMethod):
     """Saliency ½·h_ii·w_i² (LeCun et al. 1990) with the Hessian diagonal of the loss on
     ``(x, y)`` estimated by Hutchinson's method: E[v ⊙ Hv] over Rademacher vectors v
     (``samples`` of them), Hessian-vector products by double backward.
+
+    ``scores`` runs the model in eval mode (then restores its mode) and differentiates with
+    respect to the trainable tensor behind each weight (the latent weight of a masked layer).
+
+    Args:
+        x: The input batch.
+        y: Its targets, as ``loss`` takes them.
+        samples: How many Rademacher vectors estimate the Hessian diagonal.
+        loss (Callable): ``loss(model(x), y)``, a scalar, twice differentiable; default
+            cross-entropy (``y``: class indices).
+        seed: Seed of the generator that draws the Rademacher vectors.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, samples: int = 8,
@@ -152,12 +222,33 @@ def apply_pruning(
 ) -> nn.Module:
     """Prune ``amount`` of the weights of ``layers`` (all prunable layers by default).
 
+    Exactly ``round(amount * n)`` weights are masked out, the lowest scores first (ties by
+    position). Weights already masked out rank below every live one: they count towards
+    ``amount`` and stay masked.
+
     Args:
-        amount: target share of zero weights, in [0, 1).
+        model: The model to prune, in place; masks are added first where missing.
+        method: The criterion that scores the weights (not called when ``scores`` is given).
+        amount: target share of masked-out weights, in [0, 1].
         scope: ``"layer"``, the same share in every layer; ``"global"``, one ranking over
             all the layers together.
+        layers: Names of the layers to prune (as in ``rewire.sparse.prunable_weights``);
+            ``None``: every prunable layer.
         scores: the method's scores when the caller has them already (a scheme that sized
             its step from them): the same scores size the step and choose the weights.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If ``amount`` is not in [0, 1], ``scope`` is neither ``"layer"`` nor
+            ``"global"``, or ``model`` has no prunable weights.
+        KeyError: If a name in ``layers`` is not a prunable layer of ``model``.
+
+    Example:
+        >>> m = apply_pruning(nn.Linear(10, 10), Magnitude(), amount=0.3)
+        >>> int((m.weight == 0).sum())
+        30
     """
     amount = check_amount(amount)
     if scope not in ("layer", "global"):
@@ -187,25 +278,114 @@ def apply_pruning(
 def magnitude(model: nn.Module, amount: float, scope: str = "layer",
               layers: list[str] | None = None) -> nn.Module:
     """Magnitude pruning: zero the ``amount`` smallest |w| per layer or globally (the
-    latent |w| in a ternary layer)."""
+    latent |w| in a ternary layer).
+
+    Args:
+        model: The model to prune, in place (masks are added where missing).
+        amount: The share of weights to mask out, in [0, 1].
+        scope: ``"layer"`` (class-uniform: the same share in every layer) or ``"global"``
+            (class-blinded: one threshold over all layers).
+        layers: Names of the layers to prune; ``None``: every prunable layer.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If ``amount`` or ``scope`` is invalid, or ``model`` has no prunable
+            weights.
+        KeyError: If a name in ``layers`` is not a prunable layer of ``model``.
+
+    Example:
+        >>> from rewire.sparse import sparsity
+        >>> m = magnitude(nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 2)), 0.5, "global")
+        >>> sparsity(m)
+        0.5
+    """
     return apply_pruning(model, Magnitude(), amount, scope, layers)
 
 
 def class_distributed(model: nn.Module, amount: float,
                       layers: list[str] | None = None) -> nn.Module:
-    """Magnitude class-distributed: rank |w| / std(layer) over all layers together."""
+    """Magnitude class-distributed: rank |w| / std(layer) over all layers together.
+
+    Args:
+        model: The model to prune, in place (masks are added where missing).
+        amount: The share of weights to mask out over all ``layers`` together, in [0, 1].
+        layers: Names of the layers to prune; ``None``: every prunable layer.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If ``amount`` is not in [0, 1] or ``model`` has no prunable weights.
+        KeyError: If a name in ``layers`` is not a prunable layer of ``model``.
+
+    Example:
+        >>> from rewire.sparse import sparsity
+        >>> sparsity(class_distributed(nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 2)), 0.5))
+        0.5
+    """
     return apply_pruning(model, LayerScaledMagnitude(), amount, "global", layers)
 
 
 def random(model: nn.Module, amount: float, scope: str = "global", seed: int = 0,
            layers: list[str] | None = None) -> nn.Module:
-    """Random pruning: zero a uniformly random ``amount`` of the weights."""
+    """Random pruning: zero a uniformly random ``amount`` of the weights.
+
+    Args:
+        model: The model to prune, in place (masks are added where missing).
+        amount: The share of weights to mask out, in [0, 1].
+        scope: ``"global"`` (one draw over all layers) or ``"layer"`` (the same share in
+            every layer).
+        seed: Seed of the scores' own generator (the global torch RNG is not touched).
+        layers: Names of the layers to prune; ``None``: every prunable layer.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If ``amount`` or ``scope`` is invalid, or ``model`` has no prunable
+            weights.
+        KeyError: If a name in ``layers`` is not a prunable layer of ``model``.
+
+    Example:
+        >>> m = random(nn.Linear(10, 10), amount=0.25, seed=0)
+        >>> int((m.weight == 0).sum())
+        25
+    """
     return apply_pruning(model, RandomScores(seed), amount, scope, layers)
 
 
 def obd(model: nn.Module, amount: float, x: torch.Tensor, y: torch.Tensor,
         scope: str = "global", samples: int = 8, layers: list[str] | None = None) -> nn.Module:
-    """Optimal Brain Damage: zero the weights of least saliency on the batch ``(x, y)``."""
+    """Optimal Brain Damage: zero the weights of least saliency on the batch ``(x, y)``.
+
+    The loss is cross-entropy; see ``OptimalBrainDamage`` (seed 0) for the estimate.
+
+    Args:
+        model: The model to prune, in place (masks are added where missing).
+        amount: The share of weights to mask out, in [0, 1].
+        x: The input batch.
+        y: Its class indices.
+        scope: ``"global"`` (one ranking over all layers) or ``"layer"``.
+        samples: How many Rademacher vectors estimate the Hessian diagonal.
+        layers: Names of the layers to prune; ``None``: every prunable layer.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If ``amount`` or ``scope`` is invalid, or ``model`` has no prunable
+            weights.
+        KeyError: If a name in ``layers`` is not a prunable layer of ``model``.
+
+    Example:
+        >>> from rewire.sparse import sparsity
+        >>> x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+        >>> m = obd(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), 0.5, x, y)
+        >>> sparsity(m)
+        0.5
+    """
     return apply_pruning(model, OptimalBrainDamage(x, y, samples), amount, scope, layers)
 
 
@@ -225,5 +405,25 @@ def _obd(seed: int, data: tuple[torch.Tensor, torch.Tensor] | None):
 
 
 def make_method(name: str, seed: int = 0, data: tuple | None = None):
-    """``(PruningMethod, scope)`` for one of :data:`METHODS`; OBD needs ``data=(x, y)``."""
+    """``(PruningMethod, scope)`` for one of :data:`METHODS`; OBD needs ``data=(x, y)``.
+
+    Args:
+        name: ``"random"``, ``"magnitude-blinded"``, ``"magnitude-uniform"``,
+            ``"magnitude-distributed"`` or ``"obd"``.
+        seed: Seed of the random scores and of OBD's Rademacher vectors.
+        data: The batch ``(x, y)`` OBD estimates the Hessian on; ignored by the others.
+
+    Returns:
+        (tuple[PruningMethod, str]): The method and the scope it prunes with
+            (``"layer"`` or ``"global"``), for ``apply_pruning``.
+
+    Raises:
+        ValueError: If ``name`` is not a registered method, or it is ``"obd"`` and
+            ``data`` is None.
+
+    Example:
+        >>> method, scope = make_method("magnitude-uniform")
+        >>> type(method).__name__, scope
+        ('Magnitude', 'layer')
+    """
     return METHODS.build(name, seed, data)

@@ -28,7 +28,7 @@ def nm_groups(t: torch.Tensor, m: int) -> torch.Tensor:
 
     Returns:
         A (groups, m) tensor: for a convolution the inputs are the channels at one kernel
-        position of one filter.
+            position of one filter.
 
     Example:
         >>> nm_groups(torch.arange(8).view(1, 8), 4).tolist()

@@ -73,8 +73,24 @@ def check_swappable(wiring: Wiring) -> None:
 def read_ternary(model: nn.Module) -> Wiring:
     """The wiring of a model whose searchable weights are exactly -1, 0 or +1.
 
+    The searchable weights are the prunable parameters named ``weight`` (of Linear and
+    Conv layers, for instance), read as their effective (masked, ternarized) values.
+
+    Args:
+        model: the network; it is not modified.
+
+    Returns:
+        Per layer name (``"fc.weight"``), a contiguous int8 copy of the weight.
+
     Raises:
         ValueError: a weight is not ternary (names the layer and the value).
+
+    Example:
+        >>> lin = nn.Linear(3, 2, bias=False)
+        >>> with torch.no_grad():
+        ...     _ = lin.weight.copy_(torch.tensor([[1., 0, -1], [0, 1, 0]]))
+        >>> read_ternary(lin)["weight"].tolist()
+        [[1, 0, -1], [0, 1, 0]]
     """
     from ..sparse.masks import prunable_weights
 
@@ -96,9 +112,35 @@ def make_evaluator(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kappa: fl
     """An exact evaluator of ``model``'s wiring on ``(x, y)``: delta paths when the model is
     a chain (see module doc), full forward passes otherwise (``log`` says so once).
 
+    Args:
+        model: a network whose searchable weights are exactly -1, 0 or +1 (see
+            :func:`read_ternary`); every layer needs a zero and a nonzero weight.
+        x: evaluation inputs (N x ...).
+        y: their labels (N).
+        kappa: clamp of the hinge score, in units of the inputs.
+        device (str | torch.device | None): where the evaluator computes; ``None`` for the
+            CPU.
+        log (Callable[[str], object]): receives the one-line note when the model is not a
+            chain.
+
+    Returns:
+        (DeltaEvaluator | ForwardEvaluator): a :class:`DeltaEvaluator` for a chain, else a
+            :class:`~rewire.search.forward.ForwardEvaluator` with the same interface;
+            ``.accuracy`` and ``.hinge`` hold the current scores.
+
     Raises:
         ValueError: a weight is not ternary, a layer cannot be swapped, or the device does
             not exist.
+
+    Example:
+        >>> from rewire.sparse import Wiring, ternarize, write_wiring
+        >>> lin = ternarize(nn.Linear(4, 2, bias=False))
+        >>> _ = write_wiring(lin, Wiring(weight=torch.tensor([[1, 0, 0, 0], [0, 1, 0, 0]])))
+        >>> ev = make_evaluator(lin, torch.eye(4), torch.tensor([0, 1, 0, 1]))
+        >>> ev.kind, ev.accuracy
+        ('delta', 0.75)
+        >>> ev.score_swaps("weight", torch.tensor([[0, 7], [5, 1]]))["accuracy"].tolist()
+        [1.0, 0.5]
     """
     dev = check_device(device)
     wiring = read_ternary(model)
@@ -139,6 +181,8 @@ class DeltaEvaluator:
         kappa: clamp of the hinge score, in units of the inputs.
         chunk: candidates scored together on the batched paths (bounds memory).
         device: where the caches live and the arithmetic runs.
+        image_chunk: images per piece of the full forward pass and of the per-candidate
+            delta path (bounds memory; same numbers for any value).
         use_kernels: score the convolutions of AANN-shaped chains with the compiled
             kernels (``search.kernels``) when numba is installed; same numbers either way.
     """

@@ -24,7 +24,33 @@ __all__ = ["ForwardEvaluator"]
 
 
 class ForwardEvaluator:
-    """Scores of a ternary model's neighbours by full forward passes (any architecture)."""
+    """Scores of a ternary model's neighbours by full forward passes (any architecture).
+
+    Works on a deep copy of ``model`` in eval mode, its rewire parametrizations baked into
+    plain weights; the caller's model is left untouched. :func:`~rewire.search.make_evaluator`
+    builds one when the model is not a chain the delta evaluator reads.
+
+    Args:
+        model: a network whose searchable weights are exactly -1, 0 or +1 (see
+            :func:`~rewire.search.read_ternary`).
+        x: evaluation inputs (N x ...).
+        y: their labels (N).
+        kappa: clamp of the hinge score, in the units of the logits.
+        device (str | torch.device | None): where the copy runs; ``None`` for the CPU.
+        image_chunk: images per forward pass (bounds memory).
+
+    Raises:
+        ValueError: if a searchable weight is not ternary, or ``device`` does not exist.
+
+    Example:
+        >>> from rewire.sparse import Wiring, ternarize, write_wiring
+        >>> net = ternarize(nn.Sequential(nn.Linear(4, 2, bias=False), nn.BatchNorm1d(2)))
+        >>> _ = write_wiring(net, Wiring({"0.weight": torch.tensor([[1, 0, 0, 0],
+        ...                                                         [0, 1, 0, 0]])}))
+        >>> ev = ForwardEvaluator(net, torch.eye(4), torch.tensor([0, 1, 0, 1]))
+        >>> ev.kind, ev.layers, ev.accuracy
+        ('forward', ('0.weight',), 0.75)
+    """
 
     kind = "forward"
 

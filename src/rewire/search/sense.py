@@ -51,6 +51,48 @@ SCHEDULES = ("random3", "round-robin", "fc")
 
 @dataclass
 class SenseConfig:
+    """Settings of one :func:`run_sense` climb (see the module doc for the data roles).
+
+    Args:
+        steps: neighbourhoods to score.
+        neighbours: neighbourhood size: one int for every layer, or a dict by layer name
+            (``"conv1"`` or ``"conv1.weight"``) overriding :func:`default_neighbours` for the
+            layers it names; ``None``: the defaults.
+        schedule: the layer schedule, one of :data:`SCHEDULES` (``"random3"``,
+            ``"round-robin"``, ``"fc"``).
+        block: successive neighbourhoods per layer visit.
+        criterion: ``"accuracy"`` (the paper's) or ``"hinge"`` (clamped margin); the other
+            score breaks ties.
+        method: ``"sense"`` (move only to a strictly better neighbour) or ``"anneal"``
+            (simulated annealing: a worse best neighbour is accepted with probability
+            ``exp(gain / temperature)``).
+        temperature: annealing: initial temperature on the criterion's scale.
+        cooling: annealing: temperature factor per step.
+        kappa: clamp of the hinge score.
+        batch: training images scoring each neighbourhood (0: the whole split).
+        ensemble: members of the final family ensemble (chosen on validation).
+        snapshot_every: steps between ensemble snapshots.
+        patience: stop after this many steps without a better validation (0: never).
+        max_seconds: stop after this much search time (0: no limit).
+        accept_top: moves accepted per neighbourhood (1: the paper's best neighbour only;
+            more: next-best swaps, re-scored, while they still strictly improve).
+        seed: seeds the layer, swaps and batch of every step.
+        device: where the evaluators compute.
+
+    Raises:
+        ValueError: for an unknown ``schedule``, ``criterion`` or ``method``; a neighbourhood
+            size, ``block``, ``accept_top``, ``ensemble`` or ``snapshot_every`` below 1;
+            ``steps``, ``batch``, ``patience`` or ``max_seconds`` below 0.
+
+    Example:
+        >>> SenseConfig(steps=10, criterion="accuracy").schedule
+        'random3'
+        >>> SenseConfig(schedule="greedy")
+        Traceback (most recent call last):
+        ...
+        ValueError: schedule must be one of random3, round-robin, fc, got 'greedy'
+    """
+
     steps: int = 300  # neighbourhoods to score
     neighbours: dict[str, int] | int | None = None  # per layer (None: default_neighbours)
     schedule: str = "random3"
@@ -132,7 +174,31 @@ def resolve_neighbours(spec, layers) -> dict[str, int]:
 
 
 def with_wiring(model: nn.Module, wiring: Wiring) -> nn.Module:
-    """A copy of ``model`` whose searchable weights are ``wiring``."""
+    """A copy of ``model`` whose searchable weights are ``wiring``.
+
+    When every layer of ``wiring`` is parametrized (masked or ternarized), the copy's masks
+    and weights are set by :func:`~rewire.sparse.wiring.write_wiring`; otherwise the plain
+    weights are overwritten with the wiring's values.
+
+    Args:
+        model: the network; it is not modified.
+        wiring: per layer name (``"fc.weight"``), the values to write; layers it does not
+            name keep their weights.
+
+    Returns:
+        A deep copy of ``model`` carrying ``wiring``.
+
+    Raises:
+        KeyError: if ``wiring`` names a layer the model does not have.
+        ValueError: a wiring tensor has the wrong shape or values outside {-1, 0, +1}
+            (parametrized models).
+
+    Example:
+        >>> from rewire.sparse import Wiring, ternarize
+        >>> net = ternarize(nn.Linear(3, 1, bias=False))
+        >>> with_wiring(net, Wiring(weight=torch.tensor([[1, 0, -1]]))).weight.tolist()
+        [[1.0, 0.0, -1.0]]
+    """
     from ..sparse.masks import prunable_weights
     from ..sparse.wiring import write_wiring
 
@@ -171,12 +237,42 @@ def run_sense(cfg: SenseConfig, model: nn.Module, train: Split, val: Split, test
     """Climb from ``model``'s ternary wiring; returns the path and the networks found.
 
     Args:
+        cfg: the climb's settings.
         model: any ternary model (weights exactly -1, 0, +1); it is not modified.
         train: candidates are scored on its images.
         val: selection of the kept network and stopping.
         test: reported only.
         checkpoint: file rewritten after every step; if it exists the climb resumes from it.
         log: optional callable receiving each step's record (e.g. to write metrics).
+        progress: show a progress bar (and a line when resuming).
+        note (Callable[[str], object]): receives one-line notes, such as the evaluator
+            falling back to full forward passes.
+
+    Returns:
+        A dict: ``start_{train,val,test}_accuracy``; ``final_val_accuracy`` and
+            ``final_test_accuracy`` of the kept network (best validation accuracy, then hinge,
+            along the path) and its ``selected_step``; ``last_{val,test,train}_accuracy`` of
+            the network the climb ended on; ``neighbours_scored``, ``accepted_moves``,
+            ``steps``, ``train_images``, ``batch``, ``evaluator`` (``"delta"`` or
+            ``"forward"``), ``exact``; ``ensemble_size`` and ``ensemble_{val,test}_accuracy``
+            of the family ensemble; ``history`` (one record per step); ``wiring`` (the kept
+            network) and ``last_wiring``, both in the start wiring's family.
+
+    Raises:
+        ValueError: a weight is not ternary, a layer has no zero or no nonzero weight, a
+            neighbourhood is larger than its layer allows, or the device does not exist.
+        KeyError: ``cfg.neighbours`` names a layer the model does not have.
+
+    Example:
+        >>> from rewire.data import Split
+        >>> from rewire.sparse import Wiring, ternarize, write_wiring
+        >>> net = ternarize(nn.Linear(4, 2, bias=False))
+        >>> _ = write_wiring(net, Wiring(weight=torch.tensor([[0, 1, 0, 0], [1, 0, 0, 0]])))
+        >>> data = Split(torch.eye(4), torch.tensor([0, 1, 0, 1]))
+        >>> r = run_sense(SenseConfig(steps=3, neighbours=6), net, data, data, data,
+        ...               progress=False)
+        >>> r["start_val_accuracy"], r["final_val_accuracy"], r["wiring"]["weight"].tolist()
+        (0.25, 1.0, [[0, 0, 0, 0], [0, 1, 0, 1]])
     """
     start = read_ternary(model)
     layers = tuple(start)

@@ -49,7 +49,34 @@ def _build(cfg: SirenConfig, data: Splits):
 
 def train_dense(cfg: SirenConfig, checkpoint, data: Splits | None = None, log=None,
                 progress: bool = False):
-    """Step 1 alone: train the dense network into ``checkpoint`` (resumable); returns it."""
+    """Step 1 alone: train the dense network into ``checkpoint`` (resumable); returns it.
+
+    The model is ``cfg.model`` with all-ones masks (the state-dict layout of every step),
+    seeded by ``cfg.seed``, trained for ``cfg.epochs[0]`` epochs at ``cfg.lr``; it keeps the
+    weights of its best validation epoch.
+
+    Args:
+        cfg: the run's settings.
+        checkpoint (str | Path | None): checkpoint file, written after every epoch and
+            resumed from if it exists; ``None``: none.
+        data: the dataset splits, when the caller has them loaded already (``None``: load
+            ``cfg.dataset``).
+        log (str | Path | None): JSON-lines file that gets one line per epoch.
+        progress: progress bars / lines on stderr.
+
+    Returns:
+        (nn.Module): the trained dense model, on ``cfg.device``.
+
+    Raises:
+        ValueError: for a device that does not exist here, or a data file that is missing
+            (and cannot be downloaded) or corrupt (:class:`~rewire.data.DataError`).
+
+    Example:
+        >>> model = train_dense(SirenConfig(dataset="digits", epochs=(1, 0, 0, 0), limit=100),
+        ...                     None)
+        >>> sum(p.numel() for p in model.parameters()) > 0
+        True
+    """
     data = data or load_dataset(cfg.dataset, cfg.data_dir, download=cfg.download, limit=cfg.limit)
     model = _build(cfg, data)
     fit(model, data.train, data.val, epochs=_epochs(cfg)[0], lr=cfg.lr, keep_best=True,
@@ -65,6 +92,7 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
     """Run p-SIREN; returns the ternary model and its results (no files but checkpoints).
 
     Args:
+        cfg: the run's settings (dataset, model, sparsity, epochs of the four steps, ...).
         data: the dataset splits, when the caller has them loaded already.
         workdir: folder for the checkpoints of the four steps; a re-run resumes from them
             (None: no checkpoints).
@@ -72,6 +100,14 @@ def run_psiren(cfg: SirenConfig, data: Splits | None = None,
             sparsity (the sweep trains the dense network once per seed).
         log: JSON-lines file that gets one line per epoch.
         progress: progress bars / lines and a line per step on stderr.
+
+    Returns:
+        The ternary model (on the CPU) and a dict of results: ``experiment``, ``dataset``,
+            ``seed``, ``target_sparsity``, the final ``sparsity``, ``test_accuracy`` and
+            ``val_accuracy``, ``steps`` (accuracies and sparsity after each of ``dense``,
+            ``sparsified``, ``finetuned``, ``ternarized``, ``ternary``), ``layers`` (the
+            per-layer sparsity report), ``epochs``, and ``data_note`` when the splits carry
+            one.
 
     Example:
         >>> from rewire.sparse import is_ternary

@@ -37,7 +37,26 @@ def _rice_bits(gaps: np.ndarray, k: int) -> int:
 
 
 def pack_ternary(w: torch.Tensor) -> tuple[bytes, dict]:
-    """Encode one ternary tensor; returns the payload and its header entry."""
+    """Encode one ternary tensor; returns the payload and its header entry.
+
+    Args:
+        w: A CPU tensor of any shape with values in {-1, 0, +1} (converted to int8 first).
+
+    Returns:
+        ``(payload, entry)``: the Rice-coded bytes, and the header entry with the tensor's
+            ``"shape"``, its number of nonzeros ``"nnz"``, the Rice parameter ``"k"`` and the
+            payload length ``"nbytes"``.
+
+    Raises:
+        ValueError: If ``w`` has a value of magnitude above 1.
+
+    Example:
+        >>> payload, entry = pack_ternary(torch.tensor([0, 1, 0, 0, -1, 0]))
+        >>> entry
+        {'shape': [6], 'nnz': 2, 'k': 0, 'nbytes': 1}
+        >>> unpack_ternary(payload, entry)
+        tensor([ 0,  1,  0,  0, -1,  0], dtype=torch.int8)
+    """
     flat = w.flatten().to(torch.int8).numpy()
     if np.abs(flat).max(initial=0) > 1:
         raise ValueError("pack_ternary needs values in {-1, 0, 1}")
@@ -65,9 +84,23 @@ def unpack_ternary(payload: bytes, entry: dict) -> torch.Tensor:
     or after ``z + k + 2``. That "next end" pointer is known for every zero at once; the
     chain of ends from the first zero is found by pointer doubling (log2(nnz) rounds).
 
+    Args:
+        payload: The bytes written by ``pack_ternary``.
+        entry: Its header entry; ``"shape"``, ``"nnz"`` and ``"k"`` are read.
+
+    Returns:
+        An int8 tensor of ``entry["shape"]`` with values in {-1, 0, +1}.
+
     Raises:
-        ValueError, IndexError: a payload that does not hold ``entry["nnz"]`` codewords
-            inside a tensor of ``entry["shape"]``.
+        ValueError: If ``entry["nnz"]`` nonzeros cannot fit in the payload's bits or in a
+            tensor of ``entry["shape"]``.
+        IndexError: If the payload does not hold ``entry["nnz"]`` codewords inside a tensor
+            of ``entry["shape"]``.
+
+    Example:
+        >>> unpack_ternary(*pack_ternary(torch.tensor([[1, 0], [0, -1]])))
+        tensor([[ 1,  0],
+                [ 0, -1]], dtype=torch.int8)
     """
     k, nnz, n = entry["k"], entry["nnz"], int(np.prod(entry["shape"]))
     bits = np.unpackbits(np.frombuffer(payload, dtype=np.uint8))
@@ -111,7 +144,32 @@ def float32_bytes(model: nn.Module) -> int:
 
 
 def save_packed(model: nn.Module, path: str | os.PathLike) -> dict:
-    """Write a ternary model in the packed format; returns its size beside float32."""
+    """Write a ternary model in the packed format; returns its size beside float32.
+
+    The file holds the model's ``rewire_spec`` attribute (``None`` if it has none), the
+    packed wiring of every prunable weight and, as float32, the other parameters and
+    buffers (biases, norms); masks are not stored, they are the wiring's nonzeros.
+
+    Args:
+        model: A ternary model (see ``ternarize``).
+        path: The file to write (replaced if it exists).
+
+    Returns:
+        ``{"packed_bytes": ..., "float32_bytes": ...}``: the size of the file written, and
+            that of the model's float32 state_dict saved with ``torch.save``.
+
+    Raises:
+        ValueError: If ``model`` is not ternary.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "m.rwt")
+        >>> sizes = save_packed(ternarize(nn.Sequential(nn.Linear(64, 8))), path)
+        >>> sizes["packed_bytes"] < sizes["float32_bytes"]
+        True
+        >>> tmp.cleanup()
+    """
     if not is_ternary(model):
         raise ValueError("save_packed needs a ternary model (call ternarize first)")
     spec = getattr(model, "rewire_spec", None)
@@ -134,8 +192,22 @@ def save_packed(model: nn.Module, path: str | os.PathLike) -> dict:
 def read_packed(path: str | os.PathLike) -> tuple[dict | None, Wiring, dict]:
     """``(spec, wiring, extra tensors)`` of a packed file; no model needed.
 
+    Args:
+        path: A file written by ``save_packed``.
+
+    Returns:
+        ``(spec, wiring, extra)``: the model spec stored with the model (``None`` if there
+            was none), the ``Wiring`` of its prunable weights, and its other tensors (biases,
+            norms) by state_dict name, as float32.
+
     Raises:
         ValueError: a missing, truncated or foreign file, in one line.
+
+    Example:
+        >>> read_packed("/nonexistent/m.rwt")
+        Traceback (most recent call last):
+        ...
+        ValueError: /nonexistent/m.rwt: no such model file
     """
     p = Path(path)
     if not p.is_file():
@@ -172,7 +244,32 @@ def read_packed(path: str | os.PathLike) -> tuple[dict | None, Wiring, dict]:
 
 def load_packed(path: str | os.PathLike, model: nn.Module) -> nn.Module:
     """Load a packed ternary model into ``model`` (same architecture); returns it.
-    ``rewire.models.load_model`` builds the model from the stored spec instead."""
+    ``rewire.models.load_model`` builds the model from the stored spec instead.
+
+    Args:
+        path: A file written by ``save_packed``.
+        model: A model of the saved architecture; ternarized in place, then given the
+            file's wiring and other tensors.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: If the file is missing, truncated or not a packed model, or a layer's
+            shape differs from the file's.
+        KeyError: If the file has a layer that ``model`` does not have.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "m.rwt")
+        >>> saved = ternarize(nn.Sequential(nn.Linear(4, 2)))
+        >>> _ = save_packed(saved, path)
+        >>> loaded = load_packed(path, nn.Sequential(nn.Linear(4, 2)))
+        >>> torch.equal(loaded[0].weight, saved[0].weight)
+        True
+        >>> tmp.cleanup()
+    """
     _, wiring, extra = read_packed(path)
     ternarize(model)
     write_wiring(model, wiring)
@@ -181,6 +278,17 @@ def load_packed(path: str | os.PathLike, model: nn.Module) -> nn.Module:
 
 
 def packed_report(path: str | os.PathLike) -> list[dict]:
-    """Per-layer counts of -1, 0, +1 straight from a packed file (any model, no build)."""
+    """Per-layer counts of -1, 0, +1 straight from a packed file (any model, no build).
+
+    Args:
+        path: A file written by ``save_packed``.
+
+    Returns:
+        One row per layer, with the keys of ``sparsity_report``'s rows (``"layer"``,
+            ``"shape"``, ``"weights"``, ``"minus"``, ``"zero"``, ``"plus"``, ``"sparsity"``).
+
+    Raises:
+        ValueError: If the file is missing, truncated or not a packed model.
+    """
     _, wiring, _ = read_packed(path)
     return [layer_row(name, w) for name, w in wiring.items()]

@@ -44,6 +44,7 @@ def predict(model: nn.Module, x: torch.Tensor | Iterable[Any], batch_size: int =
     """Logits (on the CPU), computed in eval mode in batches.
 
     Args:
+        model: The model; run in eval mode without gradients, its mode restored after.
         x: inputs, a tensor or a loader of ``(x, y)`` batches (or of inputs alone).
         batch_size: images per forward pass for a tensor.
         device: where the forward passes run; the model is moved there.
@@ -53,6 +54,10 @@ def predict(model: nn.Module, x: torch.Tensor | Iterable[Any], batch_size: int =
 
     Raises:
         ValueError: a device this machine does not have.
+
+    Example:
+        >>> predict(nn.Linear(4, 3), torch.randn(5, 4), batch_size=2).shape
+        torch.Size([5, 3])
     """
     dev = check_device(device) if device is not None else None
     if dev is not None:
@@ -72,6 +77,7 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
     """Accuracy and mean cross-entropy of ``model`` on a split or a loader.
 
     Args:
+        model: A classifier returning logits; run in eval mode (see ``predict``).
         split: a :class:`~rewire.data.Split` or a loader of ``(x, y)`` batches.
         batch_size: images per forward pass for a split.
         device: where the forward passes run; the model is moved there.
@@ -81,6 +87,12 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
 
     Raises:
         ValueError: a device this machine does not have.
+
+    Example:
+        >>> m = nn.Linear(2, 2, bias=False)
+        >>> _ = nn.init.eye_(m.weight)
+        >>> evaluate(m, Split(torch.eye(2), torch.tensor([0, 0])))["accuracy"]
+        0.5
     """
     if isinstance(split, Split):
         logits, y = predict(model, split.x, batch_size, device), split.y
@@ -94,6 +106,25 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0):
+    """The optimiser ``fit`` uses, by name.
+
+    Args:
+        name: ``"adam"`` (``torch.optim.Adam``) or ``"sgd"`` (``torch.optim.SGD`` with
+            momentum 0.9).
+        params (Iterable): The parameters (or parameter groups) to optimise.
+        lr: The learning rate.
+        weight_decay: The L2 penalty, as the torch optimiser applies it.
+
+    Returns:
+        (torch.optim.Optimizer): The optimiser.
+
+    Raises:
+        ValueError: If ``name`` is neither ``"adam"`` nor ``"sgd"``.
+
+    Example:
+        >>> make_optimizer("sgd", nn.Linear(2, 2).parameters(), lr=0.1).defaults["momentum"]
+        0.9
+    """
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
@@ -146,18 +177,28 @@ def fit(
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns one record per epoch.
 
     Args:
+        model: The classifier to train, in place (it returns logits; the loss is
+            cross-entropy); its trainable parameters are optimised.
         train: a :class:`~rewire.data.Split` in memory, or a loader of ``(x, y)`` batches.
         val: validation split or loader, evaluated after each epoch (never the test set).
+        epochs: The number of epochs in all (a resumed run continues up to it).
+        lr: The peak learning rate.
+        batch_size: The batch size for a split (a loader brings its own batches).
+        optimizer: ``"adam"`` or ``"sgd"`` (momentum 0.9); see ``make_optimizer``.
+        weight_decay: The optimiser's weight decay.
         schedule: learning-rate schedule over all steps, ``"cosine"``, ``"constant"`` or
             ``"onecycle"`` (warm-up to ``lr`` over 30% of the steps, then cosine down).
         patience: stop when validation accuracy has not improved for this many epochs.
         keep_best: at the end, restore the weights of the best validation epoch.
+        seed: Seeds the batch order and the augmentation of every epoch, from
+            ``(seed, epoch)`` (not the model's initialisation).
         step_hook: called as ``hook(step, total_steps)`` before every optimiser step
             (gradual pruning uses it to update masks).
         clip_grad_norm: clip the gradient norm to this value before each step (RNNs).
         checkpoint: file written after every epoch; if it exists, training resumes from it.
         log: JSON-lines metrics log; one line per epoch is appended.
         stage: label written into every record (p-SIREN uses it for its four steps).
+        progress: Show a progress bar and a line per epoch.
         device: where the model and the batches go (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
         augment: ``augment(x, generator) -> x`` on every training batch (see
             :mod:`rewire.train.augment`), its generator seeded by ``(seed, epoch)``.
@@ -165,7 +206,7 @@ def fit(
 
     Returns:
         One record per epoch: stage, epoch, train loss and accuracy, lr, validation
-        accuracy and loss when ``val`` is given, seconds.
+            accuracy and loss when ``val`` is given, seconds.
 
     Raises:
         ValueError: a negative epoch count, keep_best / patience without ``val``, an
