@@ -353,3 +353,26 @@ def test_bad_models_and_devices_get_one_clear_error(digits):
     ev = make_evaluator(model, digits.val.x, digits.val.y)
     with pytest.raises(KeyError, match="no layer 'conv3.weight'"):
         ev.score_swaps("conv3.weight", torch.zeros(1, 2, dtype=torch.long))
+
+
+def test_an_unparametrized_ternary_model_is_not_changed_by_the_search():
+    """A plain float32 model whose weights are already -1 / 0 / +1 (no ternarize): the
+    evaluator keeps its own weights, so SENSE neither crashes on its second evaluator nor
+    rewrites the caller's model (found by a docstring review)."""
+    from torch import nn
+
+    from rewire.data import load_dataset
+    from rewire.search import SenseConfig, run_sense
+
+    data = load_dataset("digits")
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.Hardtanh(), nn.Flatten(),
+                        nn.Linear(4 * 6 * 6, 10, bias=False))
+    with torch.no_grad():
+        for m in (net[0], net[3]):
+            w = torch.randint(-1, 2, m.weight.shape).float()
+            m.weight.copy_(w)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    r = run_sense(SenseConfig(steps=10, seed=0), net, data.train, data.val, data.test)
+    assert r["accepted_moves"] > 0
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())

@@ -526,9 +526,12 @@ def _rows(t: torch.Tensor, rows: torch.Tensor, sl: slice) -> torch.Tensor:
 
 
 def _scaled(b: Block, s: float, dtype, device) -> Block:
-    """The block on ``s * x``: biases and clamp bounds scale with the inputs."""
+    """The block on ``s * x``: biases and clamp bounds scale with the inputs. The weight is
+    the evaluator's own copy (``.to`` alone returns the model's tensor when dtype and device
+    already match, and accepting a move would then rewrite the caller's model)."""
     ops = [("clamp", op[1] * s, op[2] * s) if op[0] == "clamp" else op for op in b.ops]
-    return Block(b.name, b.kind, b.weight.to(device, dtype).contiguous(), b.stride, b.padding,
+    weight = b.weight.to(device, dtype, copy=True).contiguous()
+    return Block(b.name, b.kind, weight, b.stride, b.padding,
                  None if b.bias is None else (b.bias.to(device, torch.float64) * s).to(dtype),
                  _fold(ops), b.in_shape, b.out_shape)
 
