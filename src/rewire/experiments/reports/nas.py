@@ -75,6 +75,42 @@ def _checks(s: dict) -> str:
     return "\n".join(out)
 
 
+def _longer(folder: Path, spec: dict) -> str:
+    """Retrainings by ``rewire nas train`` kept in sub-folders (their commands in the spec)."""
+    out = []
+    for sub, cmd in spec["commands"].items():
+        f = folder / sub / "results.json"
+        if sub == "." or not f.is_file():
+            continue
+        r = read_json(f)
+        out.append(f"- `{sub}`: `{cmd}`: validation {100 * r['val_accuracy']:.1f}%, test "
+                   f"{100 * r['test_accuracy']:.1f}% after {r['recipe']['epochs']} epochs "
+                   f"({r['seconds'] / 60:.0f} minutes).")
+    if not out:
+        return ""
+    return "## Retrained from its genotype file\n\n" + "\n".join(out) + "\n"
+
+
+def _notes(s: dict, cfg: dict) -> str:
+    n, pop = cfg["candidates"], cfg["population"]
+    lines = []
+    for f in cfg["estimations"]:
+        if f > 0:
+            lines.append(f"- Estimation fraction {f}: the first generation is always trained "
+                         f"(the predictor needs data), so with {n} candidates per search and a "
+                         f"population of {pop} at most {f} × {n - pop}/{n} = "
+                         f"{100 * f * (n - pop) / n:.0f}% of the trainings can be saved; at "
+                         f"the paper's 0.5 that bound is {50 * (n - pop) / n:.0f}%.")
+    if "genetic_best" in s:
+        spread = max(t["best_test_std"] for t in s["searches"])
+        gap = 100 * (s["genetic_best"] - s["random_best"])
+        lines.append(f"- Genetic against random: {gap:+.2f} points of test accuracy, with a "
+                     f"spread over seeds of up to "
+                     f"{100 * spread:.2f} points: more seeds would be needed to call the "
+                     f"margin significant.")
+    return "\n".join(lines)
+
+
 def render(folder: Path, spec: dict) -> str:
     res = read_json(folder / "results.json")
     cfg = read_json(folder / "config.json")
@@ -117,6 +153,9 @@ search, mutation {cfg['mutation']}, crossover {cfg['crossover']}, removal
 
 {_checks(s)}
 
+{_notes(s, cfg)}
+
+{_longer(folder, spec)}
 ## The searches
 
 {_searches(s)}
