@@ -47,6 +47,7 @@ def plot_fitness(rows: list[dict], path: Path, dataset: str) -> None:
         axes[0].plot(gens, mean, style, marker="o", ms=3, label=label)
         axes[1].plot(used, mean, style, marker="o", ms=3, label=label)
     axes[0].set_xlabel("generation")
+    axes[0].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[1].set_xlabel("trainings spent (mean over seeds)")
     for ax in axes:
         ax.set_ylabel("best validation accuracy so far")
@@ -71,6 +72,7 @@ def plot_predictor(summary: dict, path: Path, dataset: str) -> None:
                 label="parameters + MACs only")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("generation")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylabel("Kendall tau on the generation's new candidates")
     ax.set_title(f"{dataset}: predictor fitted on the earlier generations")
     ax.grid(alpha=0.3)
