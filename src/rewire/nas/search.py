@@ -183,12 +183,14 @@ class _Search:
         """A child that is not a genotype met before (a clone is mutated again, up to ten
         times, so that the budget goes to new candidates)."""
         child = self._child(pop, fit)
+        key = genotype_hash(child)
         for _ in range(10):
-            if genotype_hash(child) not in taken:
+            if key not in taken:
                 break
             mut = list(MUTATIONS.values())[int(self.rng.integers(len(MUTATIONS)))]
             child = mut(self.rng, child, self.cfg.depth, self.in_shape)
-        taken.add(genotype_hash(child))
+            key = genotype_hash(child)
+        taken.add(key)
         return child
 
     def _child(self, pop: list[Genotype], fit: list[float]) -> Genotype:
