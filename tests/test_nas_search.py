@@ -157,3 +157,18 @@ def test_nas_search_end_to_end_on_digits(tmp_path):
     assert main(args) == 0
     assert json.loads((tmp_path / "s" / "results.json").read_text())["summary"] == s
     assert np.isfinite(s["tau_features"])
+
+
+def test_nas_search_without_retraining(tmp_path):
+    """``--retrain-epochs 0`` stops after the searches: no retraining folder, no retrained
+    accuracy in the summary (never a zero-epoch 'retrain' of an untrained network)."""
+    from rewire.cli import main
+
+    out = tmp_path / "s"
+    assert main(["nas", "search", "--dataset", "digits", "--population", "2", "--candidates",
+                 "2", "--seeds", "0", "--strategies", "random", "--estimations", "0",
+                 "--epochs", "1", "--train-images", "100", "--min-trained", "2", "--pad", "0",
+                 "--retrain-epochs", "0", "--out", str(out)]) == 0
+    s = json.loads((out / "results.json").read_text())["summary"]
+    assert s["retrains"] == [] and "best_retrained_test_accuracy" not in s
+    assert not list(out.glob("retrain-*"))

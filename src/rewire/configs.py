@@ -557,7 +557,7 @@ class NasSearchRun(NasRecipe, DataDir, Workers, Output):
     random_depth: tuple[int, int] = option((10, 36), "depth bounds of the random search "
                                            "(paper)", low=3, metavar="LO,HI")
     retrain_epochs: int = option(30, "epochs of the winner's retraining on all training "
-                                 "images", low=0)
+                                 "images (0: no retraining)", low=0)
     retrain_seeds: list[int] = option([0, 1], "seeds of the winner's retrainings", low=0)
 
     def check(self) -> None:

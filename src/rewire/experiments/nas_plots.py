@@ -70,13 +70,16 @@ def plot_predictor(summary: dict, path: Path, dataset: str) -> None:
         ax.plot(g, [o["tau_features"] for o in online], marker="o", label="graph features")
         ax.plot(g, [o["tau_params"] for o in online], "--", marker="s",
                 label="parameters + MACs only")
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "one generation only: nothing to predict from", ha="center",
+                transform=ax.transAxes)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("generation")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylabel("Kendall tau on the generation's new candidates")
     ax.set_title(f"{dataset}: predictor fitted on the earlier generations")
     ax.grid(alpha=0.3)
-    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -129,7 +129,7 @@ def run_nas_search(cfg: NasSearchRun) -> dict:
         save(genotype, folder / "best_genotype.json")
         draw(genotype, folder / "best_genotype.png")
         retrains = []
-        for seed in cfg.retrain_seeds:
+        for seed in cfg.retrain_seeds if cfg.retrain_epochs else []:
             retrains.append(_retrain(cfg, genotype, data, folder / f"retrain-s{seed}", seed))
         summary.update(best_hash=best["hash"], best_search=best["search"],
                        best_fitness=best["fitness"], best_depth=depth(genotype),
