@@ -108,7 +108,20 @@ def test_nas_train_and_draw_on_digits(tmp_path, capsys):
                  "--lr", "0.05", "--pad", "0", "--out", str(tmp_path / "t")]) == 0
     r = json.loads((tmp_path / "t" / "results.json").read_text())
     assert r["val_accuracy"] > 0.5  # 10 classes
-    assert r["genotype_hash"] == genotype_hash(TINY)
+    assert r["genotype_hash"] == genotype_hash(TINY) and r["recipe"]["cutout"] == 0
+    # a folder started before --cutout existed resumes (its config lacks the option)
+    cfg = tmp_path / "t" / "config.json"
+    old = json.loads(cfg.read_text())
+    del old["cutout"]
+    cfg.write_text(json.dumps(old))
+    assert main(["nas", "train", str(path), "--dataset", "digits", "--epochs", "4",
+                 "--lr", "0.05", "--pad", "0", "--out", str(tmp_path / "t")]) == 0
+    assert json.loads((tmp_path / "t" / "results.json").read_text()) == r
+    assert main(["nas", "train", str(path), "--dataset", "digits", "--epochs", "4",
+                 "--lr", "0.05", "--pad", "0", "--cutout", "4", "--out",
+                 str(tmp_path / "c")]) == 0
+    c = json.loads((tmp_path / "c" / "results.json").read_text())
+    assert c["recipe"]["cutout"] == 4 and c["val_accuracy"] != r["val_accuracy"]
     assert main(["nas", "draw", str(path), "--out", str(tmp_path / "d")]) == 0
     info = json.loads((tmp_path / "d" / "genotype.json").read_text())
     assert info["depth"] == 6 and (tmp_path / "d" / "genotype.png").stat().st_size > 1000

@@ -172,6 +172,29 @@ def test_augmentation_is_seeded_and_moves_pixels():
     assert h1[0]["train_loss"] == h2[0]["train_loss"]
 
 
+def test_cutout_zeroes_one_clipped_square_per_image():
+    from rewire.train import cutout
+
+    x = torch.rand(64, 3, 12, 12) + 1.0  # no zero before the cut
+    aug = cutout(6)
+    a = aug(x, torch.Generator().manual_seed(3))
+    assert torch.equal(a, aug(x, torch.Generator().manual_seed(3)))
+    assert not torch.equal(a, aug(x, torch.Generator().manual_seed(4)))
+    zero = a == 0
+    assert torch.equal(zero[:, :1].expand_as(zero), zero)  # every channel alike
+    sizes = []
+    for z in zero[:, 0]:
+        rows, cols = z.any(1).nonzero().flatten(), z.any(0).nonzero().flatten()
+        # one axis-aligned rectangle, at most 6 x 6 (smaller where the border clips it)
+        assert int(z.sum()) == len(rows) * len(cols) and len(rows) <= 6 and len(cols) <= 6
+        sizes.append(int(z.sum()))
+    assert max(sizes) == 36 and min(sizes) < 36  # whole squares inside, clipped at edges
+    assert torch.equal(a[~zero], x[~zero])  # nothing else changes
+    assert torch.equal(cutout(0)(x, torch.Generator()), x)
+    with pytest.raises(ValueError, match="cutout"):
+        cutout(-1)
+
+
 def test_device_is_checked_and_cpu_trains():
     data, model = _setup()
     with pytest.raises(ValueError, match="unknown device"):

@@ -528,6 +528,8 @@ class NasRecipe(Config):
     label_smoothing: float = option(0.1, "label smoothing", low=0.0, high=1.0)
     pad: int = option(4, "random translations up to this many pixels (0: none)", low=0)
     flip: bool = option(True, "random left-right flips")
+    cutout: int = option(0, "side in pixels of a square zeroed in every training image "
+                         "(cutout; 0: none)", low=0)
     device: str = option("cpu", "where candidates train: cpu or cuda[:N]", runtime=True)
 
 

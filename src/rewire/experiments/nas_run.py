@@ -105,7 +105,8 @@ def _search_config(cfg: NasSearchRun, strategy: str, estimation: float,
 
 def run_nas_search(cfg: NasSearchRun) -> dict:
     """Every (strategy, estimation, seed) search, the summary, the winner retrained."""
-    run = RunFolder(cast(str, cfg.out), {"experiment": "nas-search", **identity(cfg)})
+    run = RunFolder(cast(str, cfg.out), {"experiment": "nas-search", **identity(cfg)},
+                    defaults={"cutout": 0})
     folder = run.path
     data = _data(cfg.dataset, cfg.data_dir)
     shape = _shape(data)
@@ -250,7 +251,8 @@ def run_nas_train(cfg: NasTrainRun) -> dict:
     genotype = load(cfg.genotype, SHAPES.get(cfg.dataset, (1, 28, 28)))  # before any data
     data = _data(cfg.dataset, cfg.data_dir)
     run = RunFolder(cast(str, cfg.out), {"experiment": "nas-train", **identity(cfg),
-                              "genotype_hash": genotype_hash(genotype)})
+                              "genotype_hash": genotype_hash(genotype)},
+                    defaults={"cutout": 0})
     try:
         record = _retrain(cfg, genotype, data, run.path, cfg.seed, epochs=cfg.epochs)
         save(genotype, run.path / "genotype.json")

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ..data import Split, Splits
-from ..train import evaluate, fit, flip_translate
+from ..train import cutout, evaluate, fit, flip_translate
 from .compile import build, count_params, flops
 from .genotype import Genotype
 
@@ -36,6 +36,8 @@ class Recipe:
         label_smoothing: cross-entropy against smoothed labels.
         pad: largest translation in pixels (0: none); images are also flipped left-right
             when ``flip``.
+        cutout: side of the square zeroed in every image after flips and translations
+            (:func:`rewire.train.cutout`; 0: none).
     """
 
     epochs: int = 3
@@ -47,6 +49,7 @@ class Recipe:
     label_smoothing: float = 0.1
     pad: int = 4
     flip: bool = True
+    cutout: int = 0
 
 
 CANDIDATE = Recipe(epochs=3, train_images=4500)  # a few epochs on half the training split
@@ -60,6 +63,16 @@ def standardize(data: Splits) -> Splits:
     train, val, test = (Split((s.x - mean) / std, s.y) for s in (data.train, data.val,
                                                                   data.test))
     return Splits(data.name, train, val, test, data.num_classes, data.note)
+
+
+def _augment(recipe: Recipe):
+    shift = flip_translate(recipe.pad, recipe.flip) if recipe.pad or recipe.flip else None
+    if not recipe.cutout:
+        return shift
+    cut = cutout(recipe.cutout)
+    if shift is None:
+        return cut
+    return lambda x, generator: cut(shift(x, generator), generator)
 
 
 def train_genotype(genotype: Genotype, data: Splits, recipe: Recipe, seed: int = 0,
@@ -87,7 +100,7 @@ def train_genotype(genotype: Genotype, data: Splits, recipe: Recipe, seed: int =
     train = data.train
     if recipe.train_images and recipe.train_images < len(train):
         train = Split(train.x[: recipe.train_images], train.y[: recipe.train_images])
-    augment = flip_translate(recipe.pad, recipe.flip) if recipe.pad or recipe.flip else None
+    augment = _augment(recipe)
     t0 = time.time()
     fit(model, train, data.val, epochs=recipe.epochs, lr=recipe.lr,
         batch_size=recipe.batch_size, optimizer=recipe.optimizer,
