@@ -157,13 +157,15 @@ def test_nas_search_end_to_end_on_digits(tmp_path):
     args = ["nas", "search", "--dataset", "digits", "--population", "4", "--candidates", "8",
             "--seeds", "0", "--epochs", "1", "--train-images", "300", "--min-trained", "4",
             "--pad", "0", "--retrain-epochs", "2", "--retrain-seeds", "0",
-            "--out", str(tmp_path / "s")]
+            "--retrain-cutout", "3", "--out", str(tmp_path / "s")]
     assert main(args) == 0
     res = json.loads((tmp_path / "s" / "results.json").read_text())
     s = res["summary"]
     assert {"genetic_best", "random_best", "trainings_saved", "tau_features", "tau_params",
             "best_retrained_test_accuracy"} <= set(s)
     assert len(res["rows"]) == 4 * 8
+    recipe = s["retrains"][0]["recipe"]  # the retraining's own epochs and cutout
+    assert (recipe["epochs"], recipe["cutout"], recipe["train_images"]) == (2, 3, 0)
     assert 0 < s["trainings_saved"] < 1
     for f in ("fitness.png", "predictor.png", "best_genotype.png", "best_genotype.json"):
         assert (tmp_path / "s" / f).is_file()

@@ -561,6 +561,8 @@ class NasSearchRun(NasRecipe, DataDir, Workers, Output):
     retrain_epochs: int = option(30, "epochs of the winner's retraining on all training "
                                  "images (0: no retraining)", low=0)
     retrain_seeds: list[int] = option([0, 1], "seeds of the winner's retrainings", low=0)
+    retrain_cutout: int = option(0, "cutout square of the winner's retraining (--cutout "
+                                 "applies to the candidates)", low=0)
 
     def check(self) -> None:
         super().check()

@@ -106,7 +106,7 @@ def _search_config(cfg: NasSearchRun, strategy: str, estimation: float,
 def run_nas_search(cfg: NasSearchRun) -> dict:
     """Every (strategy, estimation, seed) search, the summary, the winner retrained."""
     run = RunFolder(cast(str, cfg.out), {"experiment": "nas-search", **identity(cfg)},
-                    defaults={"cutout": 0})
+                    defaults={"cutout": 0, "retrain_cutout": 0})
     folder = run.path
     data = _data(cfg.dataset, cfg.data_dir)
     shape = _shape(data)
@@ -130,8 +130,11 @@ def run_nas_search(cfg: NasSearchRun) -> dict:
         save(genotype, folder / "best_genotype.json")
         draw(genotype, folder / "best_genotype.png")
         retrains = []
+        recipe = _recipe(cfg, epochs=cfg.retrain_epochs, train_images=0,
+                         cutout=cfg.retrain_cutout)
         for seed in cfg.retrain_seeds if cfg.retrain_epochs else []:
-            retrains.append(_retrain(cfg, genotype, data, folder / f"retrain-s{seed}", seed))
+            retrains.append(_retrain(recipe, genotype, data, folder / f"retrain-s{seed}", seed,
+                                     cfg.device))
         summary.update(best_hash=best["hash"], best_search=best["search"],
                        best_fitness=best["fitness"], best_depth=depth(genotype),
                        best_params=best["params"], retrains=retrains)
@@ -150,17 +153,15 @@ def run_nas_search(cfg: NasSearchRun) -> dict:
     return summary
 
 
-def _retrain(cfg: NasRecipe, genotype: Genotype, data: Splits, folder: Path, seed: int,
-             epochs: int | None = None) -> dict:
+def _retrain(recipe: Recipe, genotype: Genotype, data: Splits, folder: Path, seed: int,
+             device: str) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     result = folder / "results.json"
     if result.is_file():
         return read_json(result)
-    recipe = _recipe(cfg, epochs=epochs or getattr(cfg, "retrain_epochs", cfg.epochs),
-                     train_images=0)
     say(f"retraining the best genotype, seed {seed}: {recipe.epochs} epochs on "
         f"{len(data.train)} images")
-    model, record = train_genotype(genotype, data, recipe, seed=seed, device=cfg.device,
+    model, record = train_genotype(genotype, data, recipe, seed=seed, device=device,
                                    checkpoint=folder / "checkpoint.pt",
                                    log=folder / "metrics.jsonl", progress=True)
     record["seed"] = seed
@@ -254,7 +255,8 @@ def run_nas_train(cfg: NasTrainRun) -> dict:
                               "genotype_hash": genotype_hash(genotype)},
                     defaults={"cutout": 0})
     try:
-        record = _retrain(cfg, genotype, data, run.path, cfg.seed, epochs=cfg.epochs)
+        record = _retrain(_recipe(cfg), genotype, data, run.path, cfg.seed,
+                          cfg.device)
         save(genotype, run.path / "genotype.json")
         run.write_results({"experiment": "nas-train", "dataset": cfg.dataset,
                            "data_note": data.note, "genotype_hash": genotype_hash(genotype),
