@@ -67,27 +67,43 @@ def _checks(s: dict) -> str:
     if "best_retrained_test_accuracy" in s:
         accs = [100 * r["test_accuracy"] for r in s["retrains"]]
         ok = accs[0] >= 80 and s["retrain_spread"] <= 0.01
-        out.append(f"- The best genotype retrained ({s['retrains'][0]['recipe']['epochs']} "
-                   f"epochs on all training images), seeds "
+        out.append(f"- The best genotype retrained ({_how(s['retrains'][0]['recipe'])}), seeds "
                    f"{', '.join(str(r['seed']) for r in s['retrains'])}: test "
                    f"{', '.join(f'{a:.1f}%' for a in accs)} (target ≥ 80%, spread ≤ 1 point): "
                    f"**{'met' if ok else 'missed'}**.")
     return "\n".join(out)
 
 
+def _how(recipe: dict) -> str:
+    cut = f", cutout {recipe['cutout']}" if recipe.get("cutout") else ""
+    return f"{recipe['epochs']} epochs on all training images{cut}"
+
+
 def _longer(folder: Path, spec: dict) -> str:
-    """Retrainings by ``rewire nas train`` kept in sub-folders (their commands in the spec)."""
-    out = []
+    """Retrainings by ``rewire nas train`` kept in sub-folders (their commands in the spec),
+    and for each recipe retrained under two or more seeds, the check of the target."""
+    out: list[str] = []
+    groups: dict[str, list[dict]] = {}
     for sub, cmd in spec["commands"].items():
         f = folder / sub / "results.json"
         if sub == "." or not f.is_file():
             continue
         r = read_json(f)
         out.append(f"- `{sub}`: `{cmd}`: validation {100 * r['val_accuracy']:.1f}%, test "
-                   f"{100 * r['test_accuracy']:.1f}% after {r['recipe']['epochs']} epochs "
+                   f"{100 * r['test_accuracy']:.1f}% after {_how(r['recipe'])} "
                    f"({r['seconds'] / 60:.0f} minutes).")
+        groups.setdefault(_how(r["recipe"]), []).append(r)
     if not out:
         return ""
+    for how, rs in groups.items():
+        if len(rs) < 2:
+            continue
+        accs = [100 * r["test_accuracy"] for r in rs]
+        vals = ", ".join(f"{100 * r['val_accuracy']:.1f}%" for r in rs)
+        ok = accs[0] >= 80 and max(accs) - min(accs) <= 1
+        out.append(f"- {how}, {len(rs)} seeds: test {', '.join(f'{a:.1f}%' for a in accs)}, "
+                   f"validation {vals} "
+                   f"(target ≥ 80%, second within ±1 point): **{'met' if ok else 'missed'}**.")
     return "## Retrained from its genotype file\n\n" + "\n".join(out) + "\n"
 
 
