@@ -33,8 +33,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
-def write_json(path: str | os.PathLike, obj) -> None:
-    write_text(path, json.dumps(obj, indent=2) + "\n")
+def write_json(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
+    """``obj`` as JSON (``indent=None``: compact, for large tables of rows)."""
+    write_text(path, json.dumps(obj, indent=indent) + "\n")
 
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:

@@ -73,8 +73,8 @@ class RunFolder:
     def metrics(self) -> Path:
         return self.path / "metrics.jsonl"
 
-    def write_results(self, results: dict) -> None:
-        write_json(self.path / "results.json", results)
+    def write_results(self, results: dict, indent: int | None = 2) -> None:
+        write_json(self.path / "results.json", results, indent)
 
     def _timing(self) -> dict:
         f = self.file("timing.json")

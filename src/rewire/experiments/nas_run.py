@@ -143,7 +143,8 @@ def run_nas_search(cfg: NasSearchRun) -> dict:
             summary.update(best_retrained_test_accuracy=accs[0],
                            retrain_spread=max(accs) - min(accs))
         run.write_results({"experiment": "nas-search", "dataset": cfg.dataset,
-                           "data_note": data.note, "summary": summary, "rows": rows})
+                           "data_note": data.note, "summary": summary, "rows": rows},
+                          indent=None)  # one row per candidate: megabytes when indented
         from .nas_plots import plot_fitness, plot_predictor
 
         plot_fitness(rows, folder / "fitness.png", cfg.dataset)
