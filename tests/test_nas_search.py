@@ -187,3 +187,27 @@ def test_nas_search_without_retraining(tmp_path):
     s = json.loads((out / "results.json").read_text())["summary"]
     assert s["retrains"] == [] and "best_retrained_test_accuracy" not in s
     assert not list(out.glob("retrain-*"))
+
+
+def test_nas_report_checks_only_the_winners_retrainings(tmp_path):
+    """Sub-folders retrained by `rewire nas train`: the winner's recipe under two seeds is
+    checked against the target; another genotype's retraining is listed and named, never
+    counted."""
+    from rewire.experiments.reports.nas import _longer
+
+    def sub(name, h, val, test, cutout):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps({
+            "genotype_hash": h, "val_accuracy": val, "test_accuracy": test, "seconds": 600,
+            "recipe": {"epochs": 60, "cutout": cutout}}))
+
+    sub("a", "w" * 64, 0.81, 0.805, 16)
+    sub("b", "w" * 64, 0.80, 0.799, 16)
+    sub("c", "o" * 64, 0.85, 0.85, 16)
+    spec = {"commands": {".": "search", "a": "train a", "b": "train b", "c": "train c"}}
+    text = _longer(tmp_path, spec, "w" * 64)
+    assert "(genotype oooooooo, not the winner)" in text
+    assert "2 seeds: test 80.5%, 79.9%" in text and "**met**" in text
+    sub("d", "w" * 64, 0.80, 0.78, 16)  # a third seed 2.5 points below the first
+    spec["commands"]["d"] = "train d"
+    assert "**missed**" in _longer(tmp_path, spec, "w" * 64)

@@ -79,9 +79,10 @@ def _how(recipe: dict) -> str:
     return f"{recipe['epochs']} epochs on all training images{cut}"
 
 
-def _longer(folder: Path, spec: dict) -> str:
+def _longer(folder: Path, spec: dict, best_hash: str) -> str:
     """Retrainings by ``rewire nas train`` kept in sub-folders (their commands in the spec),
-    and for each recipe retrained under two or more seeds, the check of the target."""
+    and for the best genotype's recipes retrained under two or more seeds, the check of the
+    target. A sub-folder may hold another genotype (an earlier winner, a recipe trial)."""
     out: list[str] = []
     groups: dict[str, list[dict]] = {}
     for sub, cmd in spec["commands"].items():
@@ -89,10 +90,13 @@ def _longer(folder: Path, spec: dict) -> str:
         if sub == "." or not f.is_file():
             continue
         r = read_json(f)
-        out.append(f"- `{sub}`: `{cmd}`: validation {100 * r['val_accuracy']:.1f}%, test "
-                   f"{100 * r['test_accuracy']:.1f}% after {_how(r['recipe'])} "
+        other = r["genotype_hash"] != best_hash
+        which = f" (genotype {r['genotype_hash'][:8]}, not the winner)" if other else ""
+        out.append(f"- `{sub}`{which}: `{cmd}`: validation {100 * r['val_accuracy']:.1f}%, "
+                   f"test {100 * r['test_accuracy']:.1f}% after {_how(r['recipe'])} "
                    f"({r['seconds'] / 60:.0f} minutes).")
-        groups.setdefault(_how(r["recipe"]), []).append(r)
+        if not other:
+            groups.setdefault(_how(r["recipe"]), []).append(r)
     if not out:
         return ""
     for how, rs in groups.items():
@@ -101,9 +105,9 @@ def _longer(folder: Path, spec: dict) -> str:
         accs = [100 * r["test_accuracy"] for r in rs]
         vals = ", ".join(f"{100 * r['val_accuracy']:.1f}%" for r in rs)
         ok = accs[0] >= 80 and max(accs) - min(accs) <= 1
-        out.append(f"- {how}, {len(rs)} seeds: test {', '.join(f'{a:.1f}%' for a in accs)}, "
-                   f"validation {vals} "
-                   f"(target ≥ 80%, second within ±1 point): **{'met' if ok else 'missed'}**.")
+        out.append(f"- The winner, {how}, {len(rs)} seeds: test "
+                   f"{', '.join(f'{a:.1f}%' for a in accs)}, validation {vals} (target ≥ 80%, "
+                   f"second within ±1 point): **{'met' if ok else 'missed'}**.")
     return "## Retrained from its genotype file\n\n" + "\n".join(out) + "\n"
 
 
@@ -171,7 +175,7 @@ search, mutation {cfg['mutation']}, crossover {cfg['crossover']}, removal
 
 {_notes(s, cfg)}
 
-{_longer(folder, spec)}
+{_longer(folder, spec, s['best_hash'])}
 ## The searches
 
 {_searches(s)}
