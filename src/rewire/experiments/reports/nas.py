@@ -138,7 +138,9 @@ def render(folder: Path, spec: dict) -> str:
     p = paper(spec["paper"])
     timing = read_json(folder / "timing.json") if (folder / "timing.json").is_file() else {}
     hours = timing.get("seconds", 0.0) / 3600
-    distinct = len({r["hash"] for r in res["rows"] if r["trained"]})
+    first = {r["hash"]: r for r in res["rows"] if r["trained"]}
+    distinct = len(first)
+    worker_hours = sum(r.get("seconds", 0.0) for r in first.values()) / 3600
     commands = "\n".join(spec["commands"].values())
     recipe = (f"{cfg['epochs']} epochs on {cfg['train_images'] or 'all'} training images, "
               f"batch {cfg['batch_size']}, SGD (momentum 0.9) with one-cycle peak lr "
@@ -161,8 +163,9 @@ images.** {res.get('data_note') or ''}
 
 Budget: {len(res['rows'])} candidates in {len(s['searches'])} search variants ×
 {len(cfg['seeds'])} seeds, {distinct} distinct trained candidates (a genotype met again is
-read from the run folder, not retrained), {hours:.2f} hours on 2 CPU cores in all
-(searches and retrainings). Each candidate: {recipe}; its fitness is the validation
+read from the run folder, not retrained), {hours:.2f} hours on 2 CPU cores in this folder's
+sessions; the distinct candidate trainings took {worker_hours:.2f} worker-hours (one thread
+per worker). {spec.get("note", "")} Each candidate: {recipe}; its fitness is the validation
 accuracy at the end. Population {cfg['population']}, {cfg['candidates']} candidates per
 search, mutation {cfg['mutation']}, crossover {cfg['crossover']}, removal
 {cfg['removal']}, {cfg['selection']} selection, depth {cfg['depth']} (genetic) and
