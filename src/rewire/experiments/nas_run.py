@@ -233,9 +233,11 @@ def summarize(rows: list[dict], cfg: NasSearchRun) -> dict:
 
 
 def _online_tau(rows: list[dict]) -> list[dict]:
-    """Per generation (over all searches and seeds): Kendall tau of the predictor refitted on
-    the earlier generations against the trained fitness of the generation's new candidates,
-    for the structural features and the parameter / MAC baseline."""
+    """Per generation (over all searches and seeds): Kendall tau and R² of the predictor
+    refitted on the earlier generations against the trained fitness of the generation's new
+    candidates, for the structural features and the parameter / MAC baseline."""
+    from sklearn.metrics import r2_score
+
     out = []
     for g in sorted({r["generation"] for r in rows}):
         rs = [r for r in rows if r["generation"] == g and r["trained"]
@@ -244,7 +246,10 @@ def _online_tau(rows: list[dict]) -> list[dict]:
             fit = [r["fitness"] for r in rs]
             out.append({"generation": g, "n": len(rs),
                         "tau_features": kendall_tau([r["predicted"] for r in rs], fit),
-                        "tau_params": kendall_tau([r["predicted_baseline"] for r in rs], fit)})
+                        "tau_params": kendall_tau([r["predicted_baseline"] for r in rs], fit),
+                        "r2_features": float(r2_score(fit, [r["predicted"] for r in rs])),
+                        "r2_params": float(r2_score(fit, [r["predicted_baseline"]
+                                                          for r in rs]))})
     return out
 
 

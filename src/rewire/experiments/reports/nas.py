@@ -31,10 +31,13 @@ def _searches(s: dict) -> str:
 
 def _online(s: dict) -> str:
     lines = ["| generation | new trained candidates (all searches without prediction) | tau, "
-             "graph features | tau, parameters + MACs |", "|---:|---:|---:|---:|"]
+             "graph features | tau, parameters + MACs | R², graph features | R², parameters "
+             "+ MACs |", "|---:|---:|---:|---:|---:|---:|"]
     for o in s.get("online", []):
+        r2 = (f"{o['r2_features']:.3f} | {o['r2_params']:.3f}" if "r2_features" in o
+              else "- | -")
         lines.append(f"| {o['generation']} | {o['n']} | {o['tau_features']:.3f} | "
-                     f"{o['tau_params']:.3f} |")
+                     f"{o['tau_params']:.3f} | {r2} |")
     return "\n".join(lines)
 
 
