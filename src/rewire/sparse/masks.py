@@ -142,7 +142,7 @@ def sparsify(model: nn.Module, layers: list[str] | None = None) -> nn.Module:
     Example:
         >>> m = sparsify(nn.Linear(4, 2))
         >>> set_mask(m, "weight", torch.zeros(2, 4))
-        >>> float(m.weight.abs().sum())
+        >>> float(m.weight.detach().abs().sum())
         0.0
     """
     for name, (module, pname) in prunable_weights(model).items():
