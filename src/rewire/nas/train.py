@@ -53,7 +53,7 @@ class Recipe:
 
 
 CANDIDATE = Recipe(epochs=3, train_images=4500)  # a few epochs on half the training split
-RETRAIN = Recipe(epochs=30)  # the winner: all training images, ten times as many epochs
+RETRAIN = Recipe(epochs=60)  # the winner: all training images; 60 epochs beat 30 on validation
 
 
 def standardize(data: Splits) -> Splits:
