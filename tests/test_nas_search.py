@@ -117,6 +117,18 @@ def test_nas_train_and_draw_on_digits(tmp_path, capsys):
     assert main(["nas", "train", str(path), "--dataset", "digits", "--epochs", "4",
                  "--lr", "0.05", "--pad", "0", "--out", str(tmp_path / "t")]) == 0
     assert json.loads((tmp_path / "t" / "results.json").read_text()) == r
+    # mirroring is evaluation only: --no-mirror on the finished folder evaluates again
+    # without training (same weights: its accuracies are the plain ones recorded before)
+    lines = (tmp_path / "t" / "metrics.jsonl").read_text()
+    assert r["recipe"]["mirror"] and "test_accuracy_plain" in r
+    assert main(["nas", "train", str(path), "--dataset", "digits", "--epochs", "4",
+                 "--lr", "0.05", "--pad", "0", "--no-mirror", "--out",
+                 str(tmp_path / "t")]) == 0
+    p = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert (p["val_accuracy"], p["test_accuracy"]) == (r["val_accuracy_plain"],
+                                                       r["test_accuracy_plain"])
+    assert "test_accuracy_plain" not in p and p["seconds"] == r["seconds"]
+    assert (tmp_path / "t" / "metrics.jsonl").read_text() == lines
     assert main(["nas", "train", str(path), "--dataset", "digits", "--epochs", "4",
                  "--lr", "0.05", "--pad", "0", "--cutout", "4", "--out",
                  str(tmp_path / "c")]) == 0
@@ -207,7 +219,8 @@ def test_nas_report_checks_only_the_winners_retrainings(tmp_path):
     spec = {"commands": {".": "search", "a": "train a", "b": "train b", "c": "train c"}}
     text = _longer(tmp_path, spec, "w" * 64)
     assert "(genotype oooooooo, not the winner)" in text
-    assert "2 seeds: test 80.5%, 79.9%" in text and "**met**" in text
+    assert "test 80.5%, 79.9%" in text and "**met**" in text
     sub("d", "w" * 64, 0.80, 0.78, 16)  # a third seed 2.5 points below the first
     spec["commands"]["d"] = "train d"
-    assert "**missed**" in _longer(tmp_path, spec, "w" * 64)
+    text = _longer(tmp_path, spec, "w" * 64)
+    assert "**missed**" in text and "mean 79.5%, sd 1.3, range 78.0-80.5%" in text

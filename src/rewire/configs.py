@@ -563,6 +563,11 @@ class NasSearchRun(NasRecipe, DataDir, Workers, Output):
     retrain_seeds: list[int] = option([0, 1], "seeds of the winner's retrainings", low=0)
     retrain_cutout: int = option(0, "cutout square of the winner's retraining (--cutout "
                                  "applies to the candidates)", low=0)
+    retrain_mirror: bool = option(True, "the winner's retrainings are evaluated on every "
+                                  "image and its mirror image, softmax averaged "
+                                  "(test-time augmentation, chosen on validation; rerunning "
+                                  "a finished folder with the other value re-evaluates it)",
+                                  runtime=True)
 
     def check(self) -> None:
         super().check()
@@ -589,6 +594,10 @@ class NasTrainRun(NasRecipe, DataDir, Output):
     epochs: int = option(60, "training epochs (60 beat 30 on validation)", low=1)
     train_images: int = option(0, "training images (0: all)", low=0)
     seed: int = option(0, "random seed (initial weights, batch order, augmentation)", low=0)
+    mirror: bool = option(True, "evaluate every image and its mirror image, softmax "
+                          "averaged (test-time augmentation, chosen on validation; rerunning "
+                          "a finished folder with the other value re-evaluates it)",
+                          runtime=True)
 
 
 @dataclass(kw_only=True)

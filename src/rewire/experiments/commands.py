@@ -196,7 +196,8 @@ def nas_search(cfg: C.NasSearchRun) -> None:
               f"± {s['tau_features_std']:.3f}, parameters + MACs {s['tau_params']:.3f} "
               f"± {s['tau_params_std']:.3f}")
     if "best_retrained_test_accuracy" in s:
-        print(f"best genotype ({cfg.out}/best_genotype.json) retrained: test "
+        mirror = " (mirror-averaged)" if cfg.retrain_mirror else ""
+        print(f"best genotype ({cfg.out}/best_genotype.json) retrained: test{mirror} "
               + ", ".join(f"{r['test_accuracy']:.4f}" for r in s["retrains"]))
 
 
@@ -205,8 +206,11 @@ def nas_train(cfg: C.NasTrainRun) -> None:
 
     setup_process()
     r = run_nas_train(cfg)
+    plain = (f" (without mirroring {r['val_accuracy_plain']:.4f} / "
+             f"{r['test_accuracy_plain']:.4f})" if "val_accuracy_plain" in r else "")
     print(f"{cfg.genotype}: validation {r['val_accuracy']:.4f}, test {r['test_accuracy']:.4f}"
-          f" after {cfg.epochs} epochs ({r['seconds']:.0f} s, {r['params']} parameters)")
+          f"{plain} after {cfg.epochs} epochs ({r['seconds']:.0f} s, {r['params']} "
+          "parameters)")
 
 
 def nas_draw(cfg: C.NasDrawRun) -> None:

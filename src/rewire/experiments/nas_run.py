@@ -131,7 +131,7 @@ def run_nas_search(cfg: NasSearchRun) -> dict:
         draw(genotype, folder / "best_genotype.png")
         retrains = []
         recipe = _recipe(cfg, epochs=cfg.retrain_epochs, train_images=0,
-                         cutout=cfg.retrain_cutout)
+                         cutout=cfg.retrain_cutout, mirror=cfg.retrain_mirror)
         for seed in cfg.retrain_seeds if cfg.retrain_epochs else []:
             retrains.append(_retrain(recipe, genotype, data, folder / f"retrain-s{seed}", seed,
                                      cfg.device))
@@ -159,9 +159,15 @@ def _retrain(recipe: Recipe, genotype: Genotype, data: Splits, folder: Path, see
     folder.mkdir(parents=True, exist_ok=True)
     result = folder / "results.json"
     if result.is_file():
-        return read_json(result)
-    say(f"retraining the best genotype, seed {seed}: {recipe.epochs} epochs on "
-        f"{len(data.train)} images")
+        done = read_json(result)
+        if done.get("recipe") == asdict(recipe):
+            return done
+        # trained under another evaluation (mirror): the checkpoint holds every epoch, so
+        # train_genotype only evaluates again
+        say(f"{folder}: evaluating again, mirror {recipe.mirror}")
+    else:
+        say(f"retraining the best genotype, seed {seed}: {recipe.epochs} epochs on "
+            f"{len(data.train)} images")
     model, record = train_genotype(genotype, data, recipe, seed=seed, device=device,
                                    checkpoint=folder / "checkpoint.pt",
                                    log=folder / "metrics.jsonl", progress=True)

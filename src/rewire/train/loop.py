@@ -73,7 +73,8 @@ def predict(model: nn.Module, x: torch.Tensor | Iterable[Any], batch_size: int =
 
 
 def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
-             device: str | torch.device | None = None) -> dict[str, float]:
+             device: str | torch.device | None = None, mirror: bool = False
+             ) -> dict[str, float]:
     """Accuracy and mean cross-entropy of ``model`` on a split or a loader.
 
     Args:
@@ -81,6 +82,8 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
         split: a :class:`~rewire.data.Split` or a loader of ``(x, y)`` batches.
         batch_size: images per forward pass for a split.
         device: where the forward passes run; the model is moved there.
+        mirror: test-time augmentation: every image is also classified left-right flipped
+            (last axis) and the two softmax outputs are averaged.
 
     Returns:
         ``{"accuracy": ..., "loss": ...}``.
@@ -90,15 +93,22 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
 
     Example:
         >>> m = nn.Linear(2, 2, bias=False)
-        >>> _ = nn.init.eye_(m.weight)
+        >>> _ = m.weight.data.copy_(torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
         >>> evaluate(m, Split(torch.eye(2), torch.tensor([0, 0])))["accuracy"]
         0.5
+        >>> evaluate(m, Split(torch.eye(2), torch.tensor([0, 0])), mirror=True)["accuracy"]
+        1.0
     """
     if isinstance(split, Split):
-        logits, y = predict(model, split.x, batch_size, device), split.y
+        pairs = [(split.x, split.y)]
     else:
-        pairs = [(predict(model, xb, batch_size, device), yb) for xb, yb in split]
-        logits, y = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        pairs = [(xb, yb) for xb, yb in split]
+    logits = torch.cat([predict(model, x, batch_size, device) for x, _ in pairs])
+    if mirror:  # log of the averaged probabilities: argmax and cross-entropy read it as logits
+        flipped = torch.cat([predict(model, x.flip(-1), batch_size, device) for x, _ in pairs])
+        logits = torch.logaddexp(F.log_softmax(logits, 1), F.log_softmax(flipped, 1)) \
+            - math.log(2)
+    y = torch.cat([yb for _, yb in pairs])
     return {
         "accuracy": (logits.argmax(1) == y).float().mean().item(),
         "loss": F.cross_entropy(logits, y).item(),

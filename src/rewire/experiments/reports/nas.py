@@ -3,6 +3,7 @@ random search, with and without structural performance prediction, and the winne
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from ...files import read_json
@@ -78,14 +79,21 @@ def _retrain_check(records: list[dict]) -> str:
     accs = [100 * r["test_accuracy"] for r in records]
     vals = ", ".join(f"{100 * r['val_accuracy']:.1f}%" for r in records)
     ok = accs[0] >= 80 and max(accs) - min(accs) <= 1
-    return (f"- The winner retrained ({_how(records[0]['recipe'])}), {len(records)} seeds: test "
-            f"{', '.join(f'{a:.1f}%' for a in accs)}, validation {vals} (target ≥ 80%, "
-            f"second within ±1 point): **{'met' if ok else 'missed'}**.")
+    spread = (f"; over all {len(accs)} seeds mean {statistics.mean(accs):.1f}%, sd "
+              f"{statistics.stdev(accs):.1f}, range {min(accs):.1f}-{max(accs):.1f}%"
+              if len(accs) > 2 else "")
+    return (f"- The winner retrained ({_how(records[0]['recipe'])}), seeds "
+            f"{', '.join(str(r.get('seed', '?')) for r in records)}: test "
+            f"{', '.join(f'{a:.1f}%' for a in accs)}, validation {vals} (target: the first "
+            f"≥ 80%, every other within ±1 point; checked as a range ≤ 1 point): "
+            f"**{'met' if ok else 'missed'}**"
+            f"{spread}.")
 
 
 def _how(recipe: dict) -> str:
     cut = f", cutout {recipe['cutout']}" if recipe.get("cutout") else ""
-    return f"{recipe['epochs']} epochs on all training images{cut}"
+    mirror = ", evaluated mirror-averaged" if recipe.get("mirror") else ""
+    return f"{recipe['epochs']} epochs on all training images{cut}{mirror}"
 
 
 def _longer(folder: Path, spec: dict, best_hash: str) -> str:
@@ -101,9 +109,11 @@ def _longer(folder: Path, spec: dict, best_hash: str) -> str:
         r = read_json(f)
         other = r["genotype_hash"] != best_hash
         which = f" (genotype {r['genotype_hash'][:8]}, not the winner)" if other else ""
+        plain = (f" (without mirroring {100 * r['val_accuracy_plain']:.1f}% / "
+                 f"{100 * r['test_accuracy_plain']:.1f}%)" if "val_accuracy_plain" in r else "")
         out.append(f"- `{sub}`{which}: `{cmd}`: validation {100 * r['val_accuracy']:.1f}%, "
-                   f"test {100 * r['test_accuracy']:.1f}% after {_how(r['recipe'])} "
-                   f"({r['seconds'] / 60:.0f} minutes).")
+                   f"test {100 * r['test_accuracy']:.1f}%{plain} after {_how(r['recipe'])} "
+                   f"({r['seconds'] / 60:.0f} minutes of training).")
         if not other:
             groups.setdefault(_how(r["recipe"]), []).append(r)
     if not out:
