@@ -151,6 +151,11 @@ def _ours(dataset: str) -> str:
                 "first 1 000 images of the official test set), so the numbers are not "
                 "comparable one to one: a fifth of the training images, a tenth of the test "
                 "images.")
+    if dataset == "fashion-mnist":
+        return ("Fashion-MNIST, a second data set the paper did not search on (60 000 "
+                "training images, of which 6 000 are carved out for validation; the 10 000 "
+                "test images): the paper's number is quoted for reference, not for "
+                "comparison.")
     return (f"{dataset}, a second data set the paper did not search on: its number is "
             f"quoted for reference, not for comparison.")
 
