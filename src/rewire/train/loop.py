@@ -99,16 +99,16 @@ def evaluate(model: nn.Module, split: Data, batch_size: int = 2000,
         >>> evaluate(m, Split(torch.eye(2), torch.tensor([0, 0])), mirror=True)["accuracy"]
         1.0
     """
-    if isinstance(split, Split):
-        pairs = [(split.x, split.y)]
-    else:
-        pairs = [(xb, yb) for xb, yb in split]
-    logits = torch.cat([predict(model, x, batch_size, device) for x, _ in pairs])
-    if mirror:  # log of the averaged probabilities: argmax and cross-entropy read it as logits
-        flipped = torch.cat([predict(model, x.flip(-1), batch_size, device) for x, _ in pairs])
-        logits = torch.logaddexp(F.log_softmax(logits, 1), F.log_softmax(flipped, 1)) \
-            - math.log(2)
-    y = torch.cat([yb for _, yb in pairs])
+    outs, ys = [], []
+    for x, y in [(split.x, split.y)] if isinstance(split, Split) else split:
+        logits = predict(model, x, batch_size, device)
+        if mirror:  # log of the averaged probabilities: argmax and cross-entropy read it so
+            flipped = predict(model, x.flip(-1), batch_size, device)
+            logits = torch.logaddexp(F.log_softmax(logits, 1), F.log_softmax(flipped, 1)) \
+                - math.log(2)
+        outs.append(logits)
+        ys.append(y)
+    logits, y = torch.cat(outs), torch.cat(ys)
     return {
         "accuracy": (logits.argmax(1) == y).float().mean().item(),
         "loss": F.cross_entropy(logits, y).item(),
