@@ -224,3 +224,10 @@ def test_nas_report_checks_only_the_winners_retrainings(tmp_path):
     spec["commands"]["d"] = "train d"
     text = _longer(tmp_path, spec, "w" * 64)
     assert "**missed**" in text and "mean 79.5%, sd 1.3, range 78.0-80.5%" in text
+    assert "Mirror-averaged" not in text  # no folder recorded plain accuracies
+    r = json.loads((tmp_path / "d" / "results.json").read_text())
+    r["val_accuracy_plain"], r["test_accuracy_plain"] = 0.775, 0.77
+    (tmp_path / "d" / "results.json").write_text(json.dumps(r))
+    text = _longer(tmp_path, spec, "w" * 64)
+    assert "validation: +2.5 (`d`); mean +2.5 points" in text
+    assert "(without mirroring 77.5% / 77.0%)" in text

@@ -102,11 +102,12 @@ def _longer(folder: Path, spec: dict, best_hash: str) -> str:
     target. A sub-folder may hold another genotype (an earlier winner, a recipe trial)."""
     out: list[str] = []
     groups: dict[str, list[dict]] = {}
+    records: dict[str, dict] = {}
     for sub, cmd in spec["commands"].items():
         f = folder / sub / "results.json"
         if sub == "." or not f.is_file():
             continue
-        r = read_json(f)
+        r = records[sub] = read_json(f)
         other = r["genotype_hash"] != best_hash
         which = f" (genotype {r['genotype_hash'][:8]}, not the winner)" if other else ""
         plain = (f" (without mirroring {100 * r['val_accuracy_plain']:.1f}% / "
@@ -118,6 +119,12 @@ def _longer(folder: Path, spec: dict, best_hash: str) -> str:
             groups.setdefault(_how(r["recipe"]), []).append(r)
     if not out:
         return ""
+    gains = {sub: 100 * (r["val_accuracy"] - r["val_accuracy_plain"]) for sub, r in
+             records.items() if "val_accuracy_plain" in r}
+    if gains:
+        out.append("- Mirror-averaged against plain evaluation (same weights), validation: "
+                   + ", ".join(f"{g:+.1f} (`{sub}`)" for sub, g in gains.items())
+                   + f"; mean {statistics.mean(gains.values()):+.1f} points.")
     for rs in groups.values():
         if len(rs) >= 2:
             out.append(_retrain_check(rs))
